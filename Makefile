@@ -1,0 +1,51 @@
+# The two commands: `make run` serves the demo, `make test` runs the whole suite.
+# Each sets up what it needs first (a .venv with casedesk installed), on a machine with
+# only Python 3.11+ and make.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-postgres test-browser bench setup lint typecheck clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("casedesk needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/casedesk migrate --noinput
+	$(BIN)/casedesk demo
+	$(BIN)/casedesk serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# The same suite on PostgreSQL (127.0.0.1:5432 unless CASEDESK_DATABASE_URL says otherwise).
+test-postgres: $(STAMP)
+	CASEDESK_DATABASE_URL=$${CASEDESK_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/casedesk} \
+		$(BIN)/python -m pytest -q
+
+# The portal's journeys in a real Chromium (Debian's /usr/bin/chromium).
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -q --browser -m browser
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+
+typecheck: $(STAMP)
+	$(BIN)/mypy casedesk
+
+clean:
+	rm -rf $(VENV) var *.egg-info

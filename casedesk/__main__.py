@@ -1,0 +1,3 @@
+from casedesk.cli import main
+
+main()

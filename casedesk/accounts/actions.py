@@ -1,0 +1,126 @@
+"""Creating contacts and inviting them to the portal."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from casedesk.accounts.models import Invitation, Organization, User, hash_token, normalize_email
+from casedesk.mail.actions import queue_mail
+from casedesk.mail.models import OutboundMail
+
+
+def organization_for_email(email: str) -> Organization | None:
+    """The organization whose email domains include this address's domain, if exactly one."""
+    domain = normalize_email(email).rpartition("@")[2]
+    if not domain:
+        return None
+    matches = [
+        org for org in Organization.objects.filter(email_domains__icontains=domain)
+        if domain in org.domain_list()
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def get_or_create_contact(*, email: str, full_name: str, phone: str = "") -> tuple[User, bool]:
+    """The contact with this address, created (and joined to its organization) if new.
+
+    Expects to run inside a transaction: two submissions from one new address at once
+    must make one contact, which the unique email constraint guarantees (the loser of the
+    race reads the winner's row).
+    """
+    email = normalize_email(email)
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user, False
+    user = User(
+        email=email, full_name=full_name.strip()[:150], phone=phone.strip()[:40],
+        role=User.Role.CONTACT, organization=organization_for_email(email),
+    )
+    user.set_unusable_password()
+    user.save(force_insert=True)
+    return user, True
+
+
+def needs_invitation(user: User) -> bool:
+    """A contact who cannot sign in yet and holds no usable invitation gets one."""
+    if user.has_usable_password() or not user.is_active:
+        return False
+    return not user.invitations.filter(used_at=None, expires_at__gt=timezone.now()).exists()
+
+
+def invite(user: User, *, reason: str = "first_case", case_id: int | None = None) -> str:
+    """Create an invitation and queue its mail. Returns the raw token (only ever mailed)."""
+    token = secrets.token_urlsafe(32)
+    Invitation.objects.create(
+        user=user, token_hash=hash_token(token),
+        expires_at=timezone.now() + timedelta(days=settings.CASEDESK_INVITATION_DAYS),
+    )
+    link = settings.CASEDESK_BASE_URL + reverse("accounts:invitation", args=[token])
+    queue_mail(
+        kind=OutboundMail.Kind.INVITATION,
+        to=user.email,
+        subject="Your invitation to the support portal",
+        template="accounts/mail/invitation.txt",
+        context={
+            "user": user, "link": link, "days": settings.CASEDESK_INVITATION_DAYS,
+            "case_id": case_id,
+        },
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    return token
+
+
+class InvitationError(Exception):
+    """The link is unknown, used or expired; the message says which, for the visitor."""
+
+
+def find_invitation(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("user").filter(token_hash=hash_token(token)).first()
+    )
+    if invitation is None or not invitation.user.is_active:
+        raise InvitationError(
+            "This invitation link is not valid. Check that you copied the whole link from "
+            "the email, or ask for a new one with “Forgot your password?”."
+        )
+    if invitation.used_at is not None:
+        raise InvitationError(
+            "This invitation link has already been used. Sign in with your email address "
+            "and password, or use “Forgot your password?”."
+        )
+    if invitation.expires_at <= timezone.now():
+        raise InvitationError(
+            "This invitation link has expired. Use “Forgot your password?” with your email "
+            "address to get a new link."
+        )
+    return invitation
+
+
+def accept_invitation(token: str, password: str) -> User:
+    """Set the contact's password and spend the invitation, once.
+
+    Raises InvitationError for a bad link and ValidationError for a weak password; in both
+    cases nothing changes.
+    """
+    with transaction.atomic():
+        invitation = find_invitation(token)
+        user = invitation.user
+        validate_password(password, user)
+        # The conditional update is the single-use guarantee: of two requests racing with
+        # the same link, only one changes the row.
+        spent = Invitation.objects.filter(pk=invitation.pk, used_at=None).update(
+            used_at=timezone.now()
+        )
+        if spent != 1:
+            raise InvitationError("This invitation link has already been used.")
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        return user
+

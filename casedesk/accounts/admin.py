@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from casedesk.accounts.models import Invitation, Organization, User
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "plan", "org_wide_visibility", "time_zone"]
+    list_filter = ["plan", "org_wide_visibility"]
+    search_fields = ["name", "email_domains"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "role", "organization", "is_active", "is_staff"]
+    list_filter = ["role", "is_active", "is_staff", "organization"]
+    search_fields = ["email", "full_name"]
+    autocomplete_fields = ["organization"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Person", {"fields": ("full_name", "phone", "time_zone")}),
+        ("Role", {"fields": ("role", "organization", "case_visibility")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {
+            "classes": ("wide",),
+            "fields": ("email", "full_name", "role", "organization", "password1", "password2"),
+        }),
+    )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at", "expires_at", "used_at"]
+    readonly_fields = ["user", "token_hash", "created_at", "expires_at", "used_at"]
+    search_fields = ["user__email"]

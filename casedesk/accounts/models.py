@@ -1,0 +1,148 @@
+"""Organizations (partners), their contacts, agents, and invitations."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    plan = models.ForeignKey(
+        "sla.Plan", on_delete=models.PROTECT, related_name="organizations", null=True, blank=True,
+        help_text="Empty means the default plan.",
+    )
+    email_domains = models.TextField(
+        blank=True,
+        help_text="One domain per line. A new contact whose address is at one of them joins "
+        "this organization.",
+    )
+    org_wide_visibility = models.BooleanField(
+        default=True,
+        help_text="Contacts see all of the organization's cases (each contact may override).",
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def domain_list(self) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in self.email_domains.split() if d.strip()]
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email=normalize_email(username or ""))
+
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> User:
+        user = self.model(email=normalize_email(email), **fields)
+        user.set_password(password) if password else user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> User:
+        fields.setdefault("role", User.Role.AGENT)
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+def normalize_email(address: str) -> str:
+    """Addresses are compared case-insensitively: one person, one account."""
+    return address.strip().lower()
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: a customer contact of a partner organization, or an agent."""
+
+    class Role(models.TextChoices):
+        CONTACT = "contact", "Contact"
+        AGENT = "agent", "Agent"
+
+    class Visibility(models.TextChoices):
+        INHERIT = "inherit", "As the organization says"
+        ORGANIZATION = "organization", "All of the organization's cases"
+        OWN = "own", "Only their own cases"
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150)
+    phone = models.CharField(max_length=40, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.CONTACT)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
+    )
+    case_visibility = models.CharField(
+        max_length=12, choices=Visibility.choices, default=Visibility.INHERIT,
+        help_text="Overrides the organization's visibility switch for this contact.",
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May use the admin site.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>" if self.full_name else self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role == self.Role.AGENT and self.is_active
+
+    def sees_organization_cases(self) -> bool:
+        if self.organization_id is None:
+            return False
+        if self.case_visibility == self.Visibility.ORGANIZATION:
+            return True
+        if self.case_visibility == self.Visibility.OWN:
+            return False
+        assert self.organization is not None
+        return self.organization.org_wide_visibility
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that lets a new contact set a password.
+
+    Only the token's hash is stored: a copy of the database does not let anyone sign in.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.user.email}"
+
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()

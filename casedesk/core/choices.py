@@ -1,0 +1,34 @@
+"""Choices shared by several apps."""
+
+from django.db import models
+
+
+class Priority(models.IntegerChoices):
+    """The four levels of the support process. A lower number is more urgent, so ordering
+    by priority puts High first and an index on it serves the desk's priority view."""
+
+    HIGH = 1, "High (Critical)"
+    MEDIUM = 2, "Medium (Major)"
+    LOW = 3, "Low (Minor)"
+    QUESTION = 4, "Question (Request)"
+
+
+PRIORITY_DESCRIPTIONS: dict[int, str] = {
+    Priority.HIGH: "An issue that prevents operation of critical functions with high "
+    "frequency or duration.",
+    Priority.MEDIUM: "An issue that consistently prevents operation of non-critical functions "
+    "or occasionally impacts critical functions, or a critical issue for which a temporary "
+    "workaround has been provided.",
+    Priority.LOW: "An issue that has some impact on administration, non-critical operation or "
+    "other secondary functions, or a major issue for which a temporary workaround has been "
+    "provided.",
+    Priority.QUESTION: "The service is unaffected: a request for product-related technical "
+    "advice, general information or feature questions.",
+}
+
+
+# Short names, for URLs, filters and the API.
+PRIORITY_SLUGS: dict[int, str] = {
+    Priority.HIGH: "high", Priority.MEDIUM: "medium", Priority.LOW: "low",
+    Priority.QUESTION: "question",
+}

@@ -1,0 +1,46 @@
+"""Site-wide settings an admin edits: branding and how customers reach support."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import models
+
+CACHE_KEY = "casedesk:site-configuration"
+
+
+class SiteConfiguration(models.Model):
+    """One row: the company name, logo and support contacts the portal shows."""
+
+    company_name = models.CharField(max_length=100, default="casedesk")
+    logo = models.FileField(
+        upload_to="branding/", blank=True,
+        help_text="PNG, JPEG or SVG, shown at the top left of every page.",
+    )
+    support_phone = models.CharField(max_length=40, default="+44 808 175 0480", blank=True)
+    support_email = models.EmailField(blank=True)
+    portal_welcome = models.TextField(
+        blank=True,
+        default="Our engineers answer around the clock. Open a case and we will keep you "
+        "informed by email at every step.",
+    )
+
+    class Meta:
+        verbose_name = "site configuration"
+        verbose_name_plural = "site configuration"
+
+    def __str__(self) -> str:
+        return "Site configuration"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        cache.delete(CACHE_KEY)
+
+    @classmethod
+    def current(cls) -> SiteConfiguration:
+        """The configuration, cached per process for a minute (read on every page)."""
+        config = cache.get(CACHE_KEY)
+        if config is None:
+            config = cls.objects.filter(pk=1).first() or cls(pk=1)
+            cache.set(CACHE_KEY, config, 60)
+        return config

@@ -1,0 +1,356 @@
+"""Every change to a case. Each function writes its Event in the change's own transaction.
+
+Views, forms, mail handlers, the API and jobs call these; nothing else saves a Ticket or
+writes an Event.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from casedesk.accounts.actions import get_or_create_contact, invite, needs_invitation
+from casedesk.accounts.models import User
+from casedesk.core.choices import Priority
+from casedesk.core.files import CheckedFile
+from casedesk.core.format import duration_text
+from casedesk.mail.actions import queue_mail
+from casedesk.mail.models import OutboundMail
+from casedesk.sla.models import Plan
+from casedesk.tickets.models import (
+    Attachment,
+    CaseCounter,
+    Category,
+    Event,
+    Message,
+    Ticket,
+)
+
+
+def allocate_case_id() -> int:
+    """The next Case ID: unique and never reused, even after a case is deleted.
+
+    Must run inside the transaction that creates the case. The counter row is incremented
+    with one UPDATE, which takes its row lock (PostgreSQL) or the database write lock
+    (SQLite, where transactions start IMMEDIATE): a concurrent submitter waits for our
+    commit and then reads the incremented value, so no two cases get one number. A rolled
+    back transaction gives its number back; a committed one never does.
+    """
+    start = settings.CASEDESK_CASE_ID_START
+    updated = CaseCounter.objects.filter(pk=1).update(last_value=F("last_value") + 1)
+    if updated == 0:
+        # First case ever. get_or_create is safe here: the loser of a race on the insert
+        # re-reads the winner's row, then increments it like everyone else.
+        CaseCounter.objects.get_or_create(pk=1, defaults={"last_value": start - 1})
+        CaseCounter.objects.filter(pk=1).update(last_value=F("last_value") + 1)
+    value = CaseCounter.objects.values_list("last_value", flat=True).get(pk=1)
+    if value < start:
+        # An admin raised CASEDESK_CASE_ID_START: jump forward, never back.
+        CaseCounter.objects.filter(pk=1).update(last_value=start)
+        value = start
+    return value
+
+
+def lock_ticket(ticket_id: int) -> Ticket:
+    """The case, locked for update until the caller's transaction ends."""
+    return Ticket.objects.select_for_update().get(pk=ticket_id)
+
+
+def record(ticket: Ticket, kind: str, actor: User | None, **data: Any) -> Event:
+    return Event.objects.create(ticket=ticket, kind=kind, actor=actor, data=data)
+
+
+def store_attachments(
+    ticket: Ticket, message: Message | None, files: list[CheckedFile]
+) -> list[Attachment]:
+    stored = []
+    for checked in files:
+        attachment = Attachment(
+            ticket=ticket, message=message, filename=checked.filename,
+            content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
+            storage_key=secrets.token_hex(16),
+        )
+        attachment.file.save(checked.filename, checked.upload, save=False)
+        attachment.save(force_insert=True)
+        stored.append(attachment)
+    return stored
+
+
+def remove_files(paths: list[str]) -> None:
+    for path in paths:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+def plan_for(user: User) -> Plan | None:
+    if user.organization_id is not None and user.organization and user.organization.plan_id:
+        return user.organization.plan
+    return Plan.default()
+
+
+def case_subject(ticket: Ticket) -> str:
+    return f"[Case #{ticket.pk}] {ticket.subject}"
+
+
+@dataclass(frozen=True)
+class Submission:
+    ticket: Ticket
+    requester: User
+    invited: bool
+
+
+def submit_case(
+    *,
+    email: str,
+    full_name: str,
+    subject: str,
+    description: str,
+    priority: int,
+    category: Category | None,
+    files: list[CheckedFile],
+    phone: str = "",
+    organization_name: str = "",
+    channel: str = Ticket.Channel.PORTAL,
+    submitted_by: User | None = None,
+) -> Submission:
+    """Open a case for a requester (created if new, invited if they cannot sign in yet),
+    store its description and files, and queue the acknowledgement.
+
+    Everything is stored whole or not at all: if anything fails, the database rolls back
+    and the files written so far are removed.
+    """
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            if submitted_by is not None:
+                requester = submitted_by
+            else:
+                requester, _ = get_or_create_contact(
+                    email=email, full_name=full_name, phone=phone
+                )
+            now = timezone.now()
+            ticket = Ticket(
+                id=allocate_case_id(), subject=subject, requester=requester,
+                organization_id=requester.organization_id,
+                organization_name_given=organization_name.strip()[:200],
+                requester_phone=phone.strip()[:40] or requester.phone,
+                category=category, priority=priority, channel=channel,
+                created_at=now, updated_at=now, last_message_at=now,
+            )
+            ticket.save(force_insert=True)
+            message = Message.objects.create(
+                ticket=ticket, author=requester, kind=Message.Kind.PUBLIC, body=description,
+                channel=channel, created_at=now,
+            )
+            attachments = store_attachments(ticket, message, files)
+            written.extend(a.file.path for a in attachments)
+            record(
+                ticket, Event.Kind.CREATED, requester, channel=channel, priority=priority,
+                subject=subject, attachments=len(attachments),
+            )
+            invited = needs_invitation(requester)
+            if invited:
+                invite(requester, case_id=ticket.pk)
+            queue_acknowledgement(ticket, requester, message)
+    except BaseException:
+        remove_files(written)
+        raise
+    return Submission(ticket=ticket, requester=requester, invited=invited)
+
+
+def queue_acknowledgement(ticket: Ticket, requester: User, message: Message) -> None:
+    plan = plan_for(requester)
+    target = plan.first_response_target(ticket.priority) if plan else None
+    mail = queue_mail(
+        kind=OutboundMail.Kind.ACKNOWLEDGEMENT,
+        ticket=ticket,
+        to=requester.email,
+        subject=case_subject(ticket),
+        template="tickets/mail/acknowledgement.txt",
+        context={
+            "ticket": ticket, "requester": requester, "plan": plan,
+            "target": target, "target_text": duration_text(target) if target else "",
+            "priority_label": Priority(ticket.priority).label,
+            "description": message.body,
+        },
+        headers={"Auto-Submitted": "auto-replied", "X-Casedesk-Case": str(ticket.pk)},
+    )
+    # Customers' replies to the acknowledgement thread onto the case through this id.
+    Message.objects.filter(pk=message.pk).update(message_id_header=mail.message_id)
+
+
+def touch(ticket: Ticket, **changes: Any) -> None:
+    changes.setdefault("updated_at", timezone.now())
+    for field, value in changes.items():
+        setattr(ticket, field, value)
+    ticket.save(update_fields=list(changes))
+
+
+def _status_changes(ticket: Ticket, status: str) -> dict[str, Any]:
+    now = timezone.now()
+    changes: dict[str, Any] = {"status": status}
+    if status == Ticket.Status.RESOLVED:
+        changes["resolved_at"] = now
+    elif status == Ticket.Status.CLOSED:
+        changes["closed_at"] = now
+        if ticket.resolved_at is None:
+            changes["resolved_at"] = now
+    elif status in Ticket.OPEN_STATUSES:
+        changes["resolved_at"] = None
+        changes["closed_at"] = None
+    return changes
+
+
+def _set_status(ticket: Ticket, actor: User | None, status: str, **extra: Any) -> bool:
+    if ticket.status == status:
+        return False
+    old = ticket.status
+    touch(ticket, **_status_changes(ticket, status))
+    record(ticket, Event.Kind.STATUS, actor, old=old, new=status, **extra)
+    return True
+
+
+class ActionError(Exception):
+    """A change that is not allowed now; the message is for the person who asked."""
+
+
+def change_status(ticket_id: int, actor: User, status: str) -> Ticket:
+    if status not in Ticket.Status.values:
+        raise ActionError(f"“{status}” is not a status.")
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        _set_status(ticket, actor, status)
+    return ticket
+
+
+def change_priority(ticket_id: int, actor: User, priority: int) -> Ticket:
+    if priority not in Priority.values:
+        raise ActionError(f"“{priority}” is not a priority.")
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        if ticket.priority != priority:
+            old = ticket.priority
+            touch(ticket, priority=priority)
+            record(ticket, Event.Kind.PRIORITY, actor, old=old, new=priority)
+    return ticket
+
+
+def assign(ticket_id: int, actor: User, assignee: User | None) -> Ticket:
+    if assignee is not None and not assignee.is_agent:
+        raise ActionError(f"{assignee} is not an agent; cases are assigned to agents only.")
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        if ticket.assignee_id != (assignee.pk if assignee else None):
+            old = ticket.assignee.email if ticket.assignee else None
+            touch(ticket, assignee=assignee)
+            record(
+                ticket, Event.Kind.ASSIGNEE, actor, old=old,
+                new=assignee.email if assignee else None,
+            )
+    return ticket
+
+
+def add_message(
+    ticket_id: int,
+    author: User,
+    body: str,
+    files: list[CheckedFile],
+    *,
+    internal: bool = False,
+    channel: str = Ticket.Channel.PORTAL,
+    new_status: str | None = None,
+) -> Message:
+    """A reply (public) or a note (internal, agents only) on a case.
+
+    A customer's reply reopens a resolved or closed case and ends a wait on the customer;
+    an agent's public reply is mailed to the requester; a note is never shown or mailed to
+    customers.
+    """
+    if internal and not author.is_agent:
+        raise ActionError("Only agents can add internal notes.")
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            ticket = lock_ticket(ticket_id)
+            now = timezone.now()
+            message = Message.objects.create(
+                ticket=ticket, author=author, body=body, channel=channel, created_at=now,
+                kind=Message.Kind.INTERNAL if internal else Message.Kind.PUBLIC,
+            )
+            attachments = store_attachments(ticket, message, files)
+            written.extend(a.file.path for a in attachments)
+            record(
+                ticket, Event.Kind.NOTE if internal else Event.Kind.REPLY, author,
+                message=message.pk, attachments=len(attachments),
+            )
+            if internal:
+                touch(ticket)
+            else:
+                touch(ticket, last_message_at=now)
+            if author.is_agent:
+                status = new_status
+                if status is None and ticket.status == Ticket.Status.NEW and not internal:
+                    status = Ticket.Status.OPEN
+                if status:
+                    _set_status(ticket, author, status)
+                if not internal:
+                    queue_reply_mail(ticket, message, attachments)
+            elif ticket.status != Ticket.Status.OPEN and ticket.status != Ticket.Status.NEW:
+                # The customer answered: the case needs an agent again.
+                _set_status(ticket, author, Ticket.Status.OPEN, reason="customer_reply")
+    except BaseException:
+        remove_files(written)
+        raise
+    return message
+
+
+def queue_reply_mail(ticket: Ticket, message: Message, attachments: list[Attachment]) -> None:
+    previous = list(
+        Message.objects.filter(ticket=ticket, kind=Message.Kind.PUBLIC)
+        .exclude(message_id_header="").exclude(pk=message.pk)
+        .order_by("created_at", "pk").values_list("message_id_header", flat=True)
+    )
+    headers = {"X-Casedesk-Case": str(ticket.pk)}
+    if previous:
+        headers["In-Reply-To"] = previous[-1]
+        # The first and the latest few: enough for every client to thread, short enough
+        # for every server to accept.
+        refs = [previous[0], *previous[-9:]] if len(previous) > 10 else previous
+        headers["References"] = " ".join(dict.fromkeys(refs))
+    mail = queue_mail(
+        kind=OutboundMail.Kind.REPLY,
+        ticket=ticket,
+        to=ticket.requester.email,
+        subject=case_subject(ticket),
+        template="tickets/mail/reply.txt",
+        context={"ticket": ticket, "message": message, "attachments": attachments},
+        headers=headers,
+    )
+    Message.objects.filter(pk=message.pk).update(message_id_header=mail.message_id)
+
+
+def close_by_contact(ticket_id: int, contact: User) -> Ticket:
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        if ticket.status == Ticket.Status.CLOSED:
+            raise ActionError(f"Case {ticket.pk} is already closed.")
+        _set_status(ticket, contact, Ticket.Status.CLOSED, reason="closed_by_customer")
+    return ticket
+
+
+def reopen_by_contact(ticket_id: int, contact: User) -> Ticket:
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        if ticket.is_open:
+            raise ActionError(f"Case {ticket.pk} is already open.")
+        _set_status(ticket, contact, Ticket.Status.OPEN, reason="reopened_by_customer")
+    return ticket

@@ -1,0 +1,208 @@
+"""Cases, their messages and attachments, and the append-only history of every change."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from casedesk.core.choices import Priority
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseCounter(models.Model):
+    """The last Case ID handed out. One row; see tickets.actions.allocate_case_id."""
+
+    last_value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"Last Case ID {self.last_value}"
+
+
+class Ticket(models.Model):
+    """A case. Its primary key is the Case ID customers see: a number, never reused."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        OPEN = "open", "Open"
+        PENDING = "pending", "Waiting on customer"
+        ON_HOLD = "on_hold", "On hold"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", "Portal"
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        API = "api", "API"
+        AGENT = "agent", "Agent"
+
+    OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+    DONE_STATUSES = (Status.RESOLVED, Status.CLOSED)
+
+    id = models.BigIntegerField(primary_key=True, verbose_name="Case ID")
+    subject = models.CharField(max_length=200)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="tickets",
+    )
+    # What the requester typed in the optional "organization" field, kept for agents even
+    # when it matched no organization (organizations are joined by email domain only).
+    organization_name_given = models.CharField(max_length=200, blank=True)
+    requester_phone = models.CharField(max_length=40, blank=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="assigned_tickets",
+    )
+    escalation_level = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # The time of the last public message, for "last activity" columns without a join.
+    last_message_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The desk's default views: open cases by newest, and by priority then age.
+            models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
+            models.Index(fields=["status", "priority", "created_at"], name="ticket_status_prio"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["organization", "-created_at"], name="ticket_org_created"),
+            models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
+            models.Index(fields=["-created_at"], name="ticket_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def case_id(self) -> int:
+        return self.pk
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class Message(models.Model):
+    """One entry of a case's thread: a public reply or an internal note."""
+
+    class Kind(models.TextChoices):
+        PUBLIC = "public", "Public reply"
+        INTERNAL = "internal", "Internal note"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PUBLIC)
+    body = models.TextField()
+    channel = models.CharField(
+        max_length=10, choices=Ticket.Channel.choices, default=Ticket.Channel.PORTAL
+    )
+    # Mail headers of the message as sent or received, for threading.
+    message_id_header = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.ticket_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == self.Kind.PUBLIC
+
+    @property
+    def from_agent(self) -> bool:
+        return self.author.role == "agent"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is random: the name the sender gave is kept in `filename` and only
+    # ever sent back in a Content-Disposition header.
+    return f"cases/{instance.ticket_id}/{instance.storage_key}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments", null=True, blank=True
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    storage_key = models.CharField(max_length=64)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/") and self.content_type != "image/svg+xml"
+
+
+class Event(models.Model):
+    """Append-only history: one row per change, written in the change's transaction."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STATUS = "status", "Status changed"
+        PRIORITY = "priority", "Priority changed"
+        ASSIGNEE = "assignee", "Assignee changed"
+        REPLY = "reply", "Public reply"
+        NOTE = "note", "Internal note"
+        MAIL_FAILED = "mail_failed", "Email could not be delivered"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.ticket_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Events are append-only: an event is never changed.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

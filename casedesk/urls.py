@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "casedesk administration"
+admin.site.site_title = "casedesk admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("casedesk.accounts.urls")),
+    path("desk/", include("casedesk.desk.urls")),
+    path("", include("casedesk.portal.urls")),
+]
+
+handler400 = "casedesk.core.views.bad_request"
+handler403 = "casedesk.core.views.permission_denied"
+handler404 = "casedesk.core.views.page_not_found"
+handler500 = "casedesk.core.views.server_error"
