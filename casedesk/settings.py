@@ -1,5 +1,6 @@
 """casedesk settings: one module, read from the environment through typed helpers."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -122,7 +123,12 @@ else:
             },
             # Tests run on a file, not in memory: concurrency tests use real threads and
             # processes, which must all see one database.
-            "TEST": {"NAME": str(DATA_DIR / "test_casedesk.sqlite3")},
+            # Named per process so that two test runs at once never share a file.
+            "TEST": {
+                "NAME": str(
+                    DATA_DIR / env_str("CASEDESK_TEST_DATABASE_NAME", f"test_{os.getpid()}.sqlite3")
+                )
+            },
         }
     }
 

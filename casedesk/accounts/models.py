@@ -118,8 +118,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             return True
         if self.case_visibility == self.Visibility.OWN:
             return False
-        assert self.organization is not None
-        return self.organization.org_wide_visibility
+        return self.organization is not None and self.organization.org_wide_visibility
 
 
 def hash_token(token: str) -> str:

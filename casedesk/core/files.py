@@ -14,6 +14,7 @@ from django.template.defaultfilters import filesizeformat
 
 # Extension -> the MIME types its content may be detected as. An empty set marks a text
 # format: it has no magic number, so it must read as text instead.
+OOXML = "application/vnd.openxmlformats-officedocument"
 ALLOWED: dict[str, set[str]] = {
     "png": {"image/png"},
     "jpg": {"image/jpeg"},
@@ -27,9 +28,18 @@ ALLOWED: dict[str, set[str]] = {
     "zip": {"application/zip"},
     "gz": {"application/gzip"},
     "7z": {"application/x-7z-compressed"},
-    "docx": {"application/zip", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
-    "xlsx": {"application/zip", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
-    "pptx": {"application/zip", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+    "docx": {
+        "application/zip",
+        f"{OOXML}.wordprocessingml.document",
+    },
+    "xlsx": {
+        "application/zip",
+        f"{OOXML}.spreadsheetml.sheet",
+    },
+    "pptx": {
+        "application/zip",
+        f"{OOXML}.presentationml.presentation",
+    },
     "odt": {"application/zip", "application/vnd.oasis.opendocument.text"},
     "ods": {"application/zip", "application/vnd.oasis.opendocument.spreadsheet"},
     "pcap": {"application/vnd.tcpdump.pcap"},
@@ -41,7 +51,12 @@ ALLOWED: dict[str, set[str]] = {
     "eml": set(),
     "har": set(),
 }
-TEXT_TYPES = {"csv": "text/csv", "json": "application/json", "xml": "text/xml", "eml": "message/rfc822"}
+TEXT_TYPES = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "xml": "text/xml",
+    "eml": "message/rfc822",
+}
 PCAP_MAGIC = {b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x0a\x0d\x0d\x0a", b"\x4d\x3c\xb2\xa1"}
 HEAD_BYTES = 8192
 
@@ -77,9 +92,7 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
     extension = filename.rpartition(".")[2].lower() if "." in filename else ""
     if extension not in ALLOWED:
         allowed = ", ".join(sorted(ALLOWED))
-        raise ValidationError(
-            f"“{filename}” is not a type we accept. Accepted types: {allowed}."
-        )
+        raise ValidationError(f"“{filename}” is not a type we accept. Accepted types: {allowed}.")
     upload.seek(0)
     head = upload.read(HEAD_BYTES)
     upload.seek(0)

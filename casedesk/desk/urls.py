@@ -1,4 +1,15 @@
 from django.urls import path
 
+from casedesk.desk import views
+
 app_name = "desk"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("cases/<str:case_id>/", views.case, name="case"),
+    path("cases/<str:case_id>/reply/", views.reply, name="reply"),
+    path("cases/<str:case_id>/update/", views.update, name="update"),
+    path(
+        "cases/<str:case_id>/files/<int:attachment_id>/<str:filename>",
+        views.attachment, name="attachment",
+    ),
+]
