@@ -106,7 +106,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "casedesk.sqlite3",
+            "NAME": str(DATA_DIR / "casedesk.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock when a transaction starts, so concurrent
                 # writers wait on busy_timeout instead of failing on a lock upgrade.

@@ -81,7 +81,8 @@ class OutboxBackend(BaseEmailBackend):
         self.directory.mkdir(parents=True, exist_ok=True)
         sent = 0
         for message in email_messages:
-            data = message.message().as_bytes(linesep="\n")
+            # Django's MIME classes take linesep; the stubs know only the stdlib signature.
+            data = message.message().as_bytes(linesep="\n")  # type: ignore[call-arg]
             # Names sort by the time they were written, then stay unique.
             name = f"{timezone.now():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}"
             temporary = self.directory / f".{name}.tmp"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -88,7 +89,7 @@ def retry_now(mail_ids: list[int]) -> int:
                 status__in=[OutboundMail.Status.FAILED, OutboundMail.Status.QUEUED],
             ).update(status=OutboundMail.Status.QUEUED, next_attempt_at=timezone.now())
             if changed:
-                transaction.on_commit(lambda mail_id=mail_id: deliver_mail.enqueue(mail_id))
+                transaction.on_commit(partial(deliver_mail.enqueue, mail_id))
                 count += 1
     return count
 
