@@ -124,3 +124,17 @@ def accept_invitation(token: str, password: str) -> User:
         user.save(update_fields=["password"])
         return user
 
+
+
+def reset_password(user: User, password: str) -> User:
+    """Set a password chosen through a reset link, and spend the user's open invitations.
+
+    A contact whose invitation expired recovers through password reset; once they have a
+    password, an older invitation link still sitting in their mailbox must not be able to
+    replace it. The caller has validated the password (the form does, next to the field).
+    """
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        user.invitations.filter(used_at=None).update(used_at=timezone.now())
+    return user

@@ -1,0 +1,154 @@
+"""Forms for signing in, setting a password (invitation or reset) and asking for a reset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+
+from casedesk.accounts.actions import reset_password
+from casedesk.accounts.models import User, normalize_email
+from casedesk.core.format import duration_text
+from casedesk.mail.actions import queue_mail
+from casedesk.mail.models import OutboundMail
+
+# One message for every refusal: it must not tell a stranger whether an address has an
+# account, has no password yet, or is deactivated.
+SIGNIN_FAILED = (
+    "That email address and password do not match an account that can sign in. "
+    "Check them and try again, or use “Forgot your password?”."
+)
+
+PASSWORD_HELP = (  # noqa: S105 - help text, not a password
+    "At least 10 characters. Not a common password, not only digits, and not close to "
+    "your name or email address."
+)
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address", max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label="Password", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        self.user: User | None = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        email, password = cleaned.get("email"), cleaned.get("password")
+        if email and password:
+            # The backend refuses inactive users and unusable (never set) passwords, so
+            # all of them end here with the same message.
+            user = authenticate(self.request, email=email, password=password)
+            if user is None:
+                raise ValidationError(SIGNIN_FAILED, code="invalid_login")
+            self.user = user  # type: ignore[assignment]
+        return cleaned
+
+
+class NewPasswordForm(forms.Form):
+    """A new password, typed twice and checked against the validators for this user.
+
+    Used by the invitation page and by the password reset confirmation (whose view calls
+    `save`). Errors sit next to the field they concern.
+    """
+
+    new_password1 = forms.CharField(
+        label="New password", strip=False, help_text=PASSWORD_HELP,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+    )
+    new_password2 = forms.CharField(
+        label="Type it again", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first:
+            try:
+                validate_password(first, self.user)
+            except ValidationError as exc:
+                self.add_error("new_password1", exc)
+        if first and second and first != second:
+            self.add_error(
+                "new_password2", "The two passwords are not the same. Type the same one twice."
+            )
+        return cleaned
+
+    def save(self, commit: bool = True) -> User:
+        """Called by Django's PasswordResetConfirmView once the link and form are valid."""
+        return reset_password(self.user, self.cleaned_data["new_password1"])
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form, with the mail queued in our outbox instead of sent inline."""
+
+    email = forms.EmailField(
+        label="Email address", max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+    def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
+        """Active users with this address, including invited contacts without a password.
+
+        Django skips unusable passwords; we must not, because a reset link is how a
+        contact whose invitation expired (or got lost) sets a first password.
+        """
+        yield from User.objects.filter(email=normalize_email(email), is_active=True)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        # The outbox row and the delivery job are written together; the job sends later.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+
+    def send_mail(  # type: ignore[override]
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        user: User = context["user"]
+        # The link starts with the configured base URL, never the request's Host header,
+        # which a visitor controls.
+        link = settings.CASEDESK_BASE_URL + reverse(
+            "accounts:password_reset_confirm", args=[context["uid"], context["token"]]
+        )
+        queue_mail(
+            kind=OutboundMail.Kind.PASSWORD_RESET,
+            to=to_email,
+            subject=(
+                "Reset your support portal password" if user.has_usable_password()
+                else "Set your support portal password"
+            ),
+            template="accounts/mail/password_reset.txt",
+            context={
+                "user": user, "link": link, "has_password": user.has_usable_password(),
+                "valid_for": duration_text(timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)),
+            },
+            headers={"Auto-Submitted": "auto-generated"},
+        )
