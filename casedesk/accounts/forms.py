@@ -29,7 +29,7 @@ SIGNIN_FAILED = (
     "Check them and try again, or use “Forgot your password?”."
 )
 
-PASSWORD_HELP = (  # noqa: S105 - help text, not a password
+STRENGTH_HELP = (
     "At least 10 characters. Not a common password, not only digits, and not close to "
     "your name or email address."
 )
@@ -71,7 +71,7 @@ class NewPasswordForm(forms.Form):
     """
 
     new_password1 = forms.CharField(
-        label="New password", strip=False, help_text=PASSWORD_HELP,
+        label="New password", strip=False, help_text=STRENGTH_HELP,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
     )
     new_password2 = forms.CharField(
