@@ -59,7 +59,7 @@ class SignInForm(forms.Form):
             user = authenticate(self.request, email=email, password=password)
             if user is None:
                 raise ValidationError(SIGNIN_FAILED, code="invalid_login")
-            self.user = user  # type: ignore[assignment]
+            self.user = user
         return cleaned
 
 
@@ -110,7 +110,7 @@ class PasswordResetForm(DjangoPasswordResetForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
-    def get_users(self, email: str) -> Iterator[User]:  # type: ignore[override]
+    def get_users(self, email: str) -> Iterator[User]:
         """Active users with this address, including invited contacts without a password.
 
         Django skips unusable passwords; we must not, because a reset link is how a
@@ -118,12 +118,12 @@ class PasswordResetForm(DjangoPasswordResetForm):
         """
         yield from User.objects.filter(email=normalize_email(email), is_active=True)
 
-    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The outbox row and the delivery job are written together; the job sends later.
         with transaction.atomic():
             super().save(*args, **kwargs)
 
-    def send_mail(  # type: ignore[override]
+    def send_mail(
         self,
         subject_template_name: str,
         email_template_name: str,

@@ -151,5 +151,5 @@ password_reset_confirm = PasswordResetConfirmView.as_view()
 
 
 def password_reset_complete(request: HttpRequest) -> HttpResponse:
-    home = home_for(request.user) if request.user.is_authenticated else ""  # type: ignore[arg-type]
+    home = home_for(request.user) if request.user.is_authenticated else ""
     return render(request, "accounts/password_reset_complete.html", {"home": home})
