@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,7 +44,14 @@ def get_or_create_contact(*, email: str, full_name: str, phone: str = "") -> tup
         role=User.Role.CONTACT, organization=organization_for_email(email),
     )
     user.set_unusable_password()
-    user.save(force_insert=True)
+    try:
+        # A savepoint, so that losing the race below leaves the caller's transaction usable.
+        with transaction.atomic():
+            user.save(force_insert=True)
+    except IntegrityError:
+        # Another submission from this address inserted it first: the unique index made us
+        # wait for its commit, so (read committed) its row is visible now.
+        return User.objects.get(email=email), False
     return user, True
 
 
