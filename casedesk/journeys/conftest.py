@@ -11,6 +11,7 @@ people to look at.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -248,7 +249,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture
 def shots(request: pytest.FixtureRequest) -> Shots:
-    folder = OUTPUT_ROOT / request.node.name
+    # A parametrized test's name may hold any character; a folder name must not hold "/".
+    folder = OUTPUT_ROOT / re.sub(r"[^\w.\[\]-]+", "_", request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return Shots(folder)

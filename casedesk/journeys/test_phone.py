@@ -9,7 +9,9 @@ from casedesk.journeys.support import PHONE, Pages, Shots
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize(("path", "name"), [("/", "home"), ("/submit/", "submit")])
+@pytest.mark.parametrize(
+    ("path", "name"), [("/", "home"), ("/submit/", "submit")], ids=["home", "submit"]
+)
 def test_first_pages_fit_a_phone(pages: Pages, shots: Shots, path: str, name: str) -> None:
     # Given a phone-sized window
     page = pages.open(viewport=PHONE)
