@@ -1,11 +1,215 @@
-"""desk views: being written (see the URL names in urls.py)."""
+"""The agent desk: the queue, a case page, replies and notes, status, priority, assignee.
 
-from django.http import HttpRequest, HttpResponse
+Views fetch and authorize through casedesk.tickets.access, validate with the forms in
+casedesk.desk.forms, and change cases only through casedesk.tickets.actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from casedesk.accounts.models import Organization, User
+from casedesk.core.choices import Priority
+from casedesk.core.format import duration_text
+from casedesk.desk.access import agent_required
+from casedesk.desk.forms import QueueFilterForm, ReplyForm, UpdateForm, active_agents
+from casedesk.desk.history import describe
+from casedesk.desk.queue import SORTS, VIEWS, Criteria, find_page
+from casedesk.sla.models import Plan
+from casedesk.tickets.access import get_attachment, get_case_for_agent
+from casedesk.tickets.actions import (
+    ActionError,
+    add_message,
+    assign,
+    change_priority,
+    change_status,
+)
+from casedesk.tickets.models import Message, Ticket
+
+# Types browsers show as a picture, never as a page; any other file is downloaded.
+INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
-def _todo(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse("Not built yet", status=501)
+def _see_other(url: str) -> HttpResponseRedirect:
+    # 303: the browser follows the POST with a GET, so reloading never sends twice.
+    return HttpResponseRedirect(url, status=303)
 
 
-def __getattr__(name: str) -> object:
-    return _todo
+def _agent(request: HttpRequest) -> User:
+    # agent_required has let only signed-in agents through.
+    return cast(User, request.user)
+
+
+def _page_number(raw: str | None) -> int:
+    # A page number is navigation, not data: anything odd shows the first page.
+    return int(raw) if raw and raw.isdigit() and 0 < len(raw) < 7 else 1
+
+
+@agent_required(others_to="portal:home")
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    view = request.GET.get("view", "open")
+    view = view if view in VIEWS else "open"
+    sort = request.GET.get("sort", "newest")
+    sort = sort if sort in SORTS else "newest"
+    agents = list(active_agents().values_list("pk", "full_name"))
+    organizations = list(Organization.objects.order_by("name").values_list("pk", "name"))
+    form = QueueFilterForm(
+        request.GET, view=view, agents=agents, organizations=organizations
+    )
+    page = None
+    if form.is_valid():
+        data = form.cleaned_data
+        criteria = Criteria(
+            view=view, sort=sort, status=data["status"], priority=data["priority"],
+            assignee=data["assignee"], organization=data["organization"], q=data["q"],
+        )
+        page = find_page(_agent(request), criteria, _page_number(request.GET.get("page")))
+    filtered = any(form.data.get(name) for name in form.fields)
+    return render(request, "desk/queue.html", {
+        "view": view, "view_label": VIEWS[view], "sort": sort, "sorts": SORTS,
+        "form": form, "page": page, "filtered": filtered, "nav_view": view,
+    })
+
+
+def _plan_line(ticket: Ticket) -> dict[str, Any]:
+    organization = ticket.organization
+    plan = organization.plan if organization and organization.plan_id else None
+    is_default = plan is None
+    plan = plan or Plan.default()
+    target = plan.first_response_target(ticket.priority) if plan else None
+    return {
+        "plan": plan, "plan_is_default": is_default,
+        "target_text": duration_text(target) if target else "",
+    }
+
+
+def _case_page(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    reply_form: ReplyForm | None = None,
+    update_form: UpdateForm | None = None,
+) -> HttpResponse:
+    thread = list(
+        Message.objects.filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "pk")
+    )
+    events = ticket.events.select_related("actor").order_by("created_at", "pk")
+    return render(request, "desk/case.html", {
+        "ticket": ticket,
+        "thread": thread,
+        "history": describe(events),
+        "reply_form": reply_form or ReplyForm(),
+        "update_form": update_form or UpdateForm(ticket=ticket),
+        "priority_label": Priority(ticket.priority).label,
+        "inline_types": INLINE_IMAGE_TYPES,
+        **_plan_line(ticket),
+    })
+
+
+@agent_required
+@require_GET
+def case(request: HttpRequest, case_id: str) -> HttpResponse:
+    return _case_page(request, get_case_for_agent(_agent(request), case_id))
+
+
+def _case_url(ticket: Ticket, anchor: str = "") -> str:
+    return reverse("desk:case", args=[ticket.pk]) + (f"#{anchor}" if anchor else "")
+
+
+@agent_required
+def reply(request: HttpRequest, case_id: str) -> HttpResponse:
+    ticket = get_case_for_agent(_agent(request), case_id)
+    if request.method != "POST":
+        # Someone who signed in from a reply link lands on the case, not on an error.
+        return redirect(_case_url(ticket))
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _case_page(request, ticket, reply_form=form)
+    data = form.cleaned_data
+    try:
+        message = add_message(
+            ticket.pk, _agent(request), data["body"], data["attachments"],
+            internal=form.internal, channel=Ticket.Channel.AGENT,
+            new_status=data["new_status"] or None,
+        )
+    except ActionError as exc:
+        messages.error(request, str(exc))
+        return _see_other(_case_url(ticket))
+    if form.internal:
+        messages.success(request, "Internal note added. The customer does not see it.")
+    else:
+        messages.success(request, f"Reply sent to {ticket.requester.email}.")
+    return _see_other(_case_url(ticket, f"m{message.pk}"))
+
+
+@agent_required
+def update(request: HttpRequest, case_id: str) -> HttpResponse:
+    ticket = get_case_for_agent(_agent(request), case_id)
+    if request.method != "POST":
+        return redirect(_case_url(ticket))
+    form = UpdateForm(request.POST, ticket=ticket)
+    if not form.is_valid():
+        return _case_page(request, ticket, update_form=form)
+    changed = form.changed_data
+    if not changed:
+        messages.info(request, "Nothing to save: no field was changed.")
+        return _see_other(_case_url(ticket))
+    data = form.cleaned_data
+    agent = _agent(request)
+    try:
+        # All or nothing: if one change is refused, the others are rolled back too.
+        with transaction.atomic():
+            if "status" in changed:
+                change_status(ticket.pk, agent, data["status"])
+            if "priority" in changed:
+                change_priority(ticket.pk, agent, data["priority"])
+            if "assignee" in changed:
+                assign(ticket.pk, agent, data["assignee"])
+    except ActionError as exc:
+        messages.error(request, f"Nothing was saved: {exc}")
+        return _see_other(_case_url(ticket))
+    done = []
+    if "status" in changed:
+        done.append(f"status {Ticket.Status(data['status']).label}")
+    if "priority" in changed:
+        done.append(f"priority {Priority(data['priority']).label}")
+    if "assignee" in changed:
+        assignee = data["assignee"]
+        done.append(f"assignee {assignee.get_full_name()}" if assignee else "unassigned")
+    messages.success(request, "Saved: " + ", ".join(done) + ".")
+    return _see_other(_case_url(ticket))
+
+
+@agent_required
+@require_GET
+def attachment(
+    request: HttpRequest, case_id: str, attachment_id: int, filename: str
+) -> HttpResponse:
+    """A file of the case, internal notes' files included (agents see those)."""
+    ticket = get_case_for_agent(_agent(request), case_id)
+    stored = get_attachment(ticket, attachment_id, public_only=False)
+    try:
+        handle = stored.file.open("rb")
+    except OSError:
+        raise Http404("No such file.") from None
+    response = FileResponse(
+        handle, content_type=stored.content_type, filename=stored.filename,
+        as_attachment=stored.content_type not in INLINE_IMAGE_TYPES,
+    )
+    # The file came from outside: the browser must not guess its type, and if it renders
+    # it, it renders it in a sandbox with no access to the desk's origin.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

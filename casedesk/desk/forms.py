@@ -1,0 +1,147 @@
+"""The desk's forms: queue filters, the reply/note form and the case update form.
+
+Forms only validate. Every change goes through casedesk.tickets.actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from casedesk.accounts.models import User
+from casedesk.core.choices import Priority
+from casedesk.core.files import CheckedFile, check_uploads
+from casedesk.desk.queue import UNASSIGNED
+from casedesk.tickets.models import Ticket
+
+MAX_BODY = 50_000
+
+
+def active_agents() -> Any:
+    return User.objects.filter(role=User.Role.AGENT, is_active=True).order_by(
+        "full_name", "email"
+    )
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input. The files are checked by check_uploads in the form's
+    clean, so that every problem (empty, too big, not what its name says) is reported
+    with the same message the portal gives."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        uploads = data if isinstance(data, list | tuple) else [data]
+        files = [upload for upload in uploads if upload]
+        if not files and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return files
+
+
+class QueueFilterForm(forms.Form):
+    """Filters of the queue, read from the query string. An empty filter means "as the
+    view says": the Open views list open statuses, "Mine" my cases, and so on."""
+
+    q = forms.CharField(
+        required=False, max_length=200, label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Case ID or subject"}),
+    )
+    status = forms.ChoiceField(required=False, label="Status")
+    priority = forms.TypedChoiceField(
+        required=False, label="Priority", coerce=int, empty_value=None,
+        choices=[("", "Any priority"), *Priority.choices],
+    )
+    assignee = forms.ChoiceField(required=False, label="Assignee")
+    organization = forms.TypedChoiceField(
+        required=False, label="Organization", coerce=int, empty_value=None
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        view: str = "open",
+        agents: list[tuple[int, str]] | None = None,
+        organizations: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        any_status = "Any status" if view == "all" else "Any open status"
+        self.fields["status"].choices = [("", any_status), *Ticket.Status.choices]
+        self.fields["assignee"].choices = [
+            ("", "Anyone"), (UNASSIGNED, "Unassigned"),
+            *((str(pk), name) for pk, name in agents or []),
+        ]
+        self.fields["organization"].choices = [
+            ("", "Any organization"), *((str(pk), name) for pk, name in organizations or []),
+        ]
+
+
+class ReplyForm(forms.Form):
+    KIND_CHOICES = [
+        ("public", "Public reply (emailed to the requester)"),
+        ("internal", "Internal note (agents only)"),
+    ]
+
+    kind = forms.ChoiceField(
+        label="Send as", choices=KIND_CHOICES, initial="public", widget=forms.RadioSelect
+    )
+    body = forms.CharField(
+        label="Message", max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Write a message before sending."},
+    )
+    attachments = MultipleFileField(
+        required=False, label="Attachments",
+        help_text="Screenshots, logs or documents; several files at once.",
+    )
+    new_status = forms.ChoiceField(
+        required=False, label="Then set status to",
+        choices=[("", "Leave as it is"), *Ticket.Status.choices],
+        help_text="A public reply to a new case opens it.",
+    )
+
+    def clean_attachments(self) -> list[CheckedFile]:
+        return check_uploads(self.cleaned_data.get("attachments") or [])
+
+    @property
+    def internal(self) -> bool:
+        return self.cleaned_data["kind"] == "internal"
+
+
+class AgentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name()
+
+
+class UpdateForm(forms.Form):
+    """Status, priority and assignee of a case.
+
+    Each field carries the value the agent saw in a hidden input (show_hidden_initial), so
+    only what this agent changed is applied: a change another agent made in the meantime
+    to a field this agent left alone is kept, not overwritten.
+    """
+
+    status = forms.ChoiceField(label="Status", choices=Ticket.Status.choices)
+    priority = forms.TypedChoiceField(label="Priority", coerce=int, choices=Priority.choices)
+    assignee = AgentChoiceField(
+        label="Assignee", queryset=User.objects.none(), required=False,
+        empty_label="Unassigned",
+    )
+
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {"status": ticket.status, "priority": ticket.priority,
+             "assignee": ticket.assignee_id},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = active_agents()
+        for field in self.fields.values():
+            field.show_hidden_initial = True

@@ -1,0 +1,87 @@
+"""A case's events as sentences an agent reads at a glance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from casedesk.accounts.models import User
+from casedesk.core.choices import Priority
+from casedesk.tickets.models import Event, Ticket
+
+REASONS = {
+    "customer_reply": "when the customer replied",
+    "closed_by_customer": "from the portal",
+    "reopened_by_customer": "from the portal",
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    at: datetime
+    text: str
+    kind: str
+
+
+def _label(choices: Any, value: Any) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def describe(events: Iterable[Event]) -> list[Line]:
+    """One sentence per event, oldest first. Events must come with their actor loaded."""
+    events = list(events)
+    # Assignee events keep email addresses (names change; the address identifies the
+    # agent); show today's names with one query for the whole history.
+    emails = {
+        value
+        for event in events if event.kind == Event.Kind.ASSIGNEE
+        for value in (event.data.get("old"), event.data.get("new")) if value
+    }
+    names = dict(
+        User.objects.filter(email__in=emails).values_list("email", "full_name")
+    ) if emails else {}
+    return [Line(e.created_at, sentence(e, names), e.kind) for e in events]
+
+
+def sentence(event: Event, names: dict[str, str]) -> str:
+    who = event.actor.get_full_name() if event.actor else "casedesk"
+    data = event.data or {}
+    kind = event.kind
+    if kind == Event.Kind.CREATED:
+        channel = _label(Ticket.Channel, data.get("channel", "portal")).lower()
+        files = data.get("attachments") or 0
+        extra = f" with {_plural(files, 'attachment')}" if files else ""
+        return f"{who} created the case via {channel}{extra}"
+    if kind == Event.Kind.STATUS:
+        old = _label(Ticket.Status, data.get("old"))
+        new = _label(Ticket.Status, data.get("new"))
+        reason = REASONS.get(data.get("reason", ""), "")
+        return f"Status: {old} → {new} by {who}" + (f" {reason}" if reason else "")
+    if kind == Event.Kind.PRIORITY:
+        old = _label(Priority, data.get("old"))
+        new = _label(Priority, data.get("new"))
+        return f"Priority: {old} → {new} by {who}"
+    if kind == Event.Kind.ASSIGNEE:
+        new = data.get("new")
+        old = data.get("old")
+        if new:
+            text = f"Assigned to {names.get(new) or new} by {who}"
+            return text + (f" (was {names.get(old) or old})" if old else "")
+        return f"Unassigned (was {names.get(old) or old}) by {who}"
+    if kind in (Event.Kind.REPLY, Event.Kind.NOTE):
+        what = "replied" if kind == Event.Kind.REPLY else "added an internal note"
+        files = data.get("attachments") or 0
+        return f"{who} {what}" + (f" with {_plural(files, 'attachment')}" if files else "")
+    if kind == Event.Kind.MAIL_FAILED:
+        to = data.get("to")
+        return "An email could not be delivered" + (f" to {to}" if to else "")
+    return f"{_label(Event.Kind, kind)} by {who}"

@@ -1,0 +1,163 @@
+"""The agent's queue: which cases a view shows, in which order, one page at a time.
+
+A page costs the same at 100 cases and at 100,000: no COUNT(*) over the table, and every
+query walks an index in the order the page needs and stops after the rows it shows.
+
+Why the queries are split by status: the default views ask for several statuses at once
+(new, open, pending, on hold). Neither SQLite nor PostgreSQL can read
+`status IN (...) ORDER BY created_at` in order from the (status, created_at) index: each
+status is a separate stretch of the index, so the database collects every open case and
+sorts them all to return 25 (13 ms at 8,000 open cases, 130 ms at 100,000 on SQLite). One
+query per status (an "arm") reads its stretch in order and stops after the page; merging
+four or six short sorted lists in Python is cheap. A second query then fetches the page's
+rows with their requester, organization and assignee.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from casedesk.accounts.models import User
+from casedesk.tickets.models import Ticket
+
+PAGE_SIZE = 25
+
+VIEWS: dict[str, str] = {
+    "open": "Open cases",
+    "mine": "My open cases",
+    "unassigned": "Unassigned open cases",
+    "all": "All cases",
+}
+SORTS: dict[str, str] = {
+    "newest": "Newest first",
+    "priority": "Priority, oldest first",
+}
+# Each order is served by an index that starts with status: (status, -created_at) and
+# (status, priority, created_at). Without a status (the "all" view) the (-created_at)
+# index serves the newest-first order.
+ORDERS: dict[str, tuple[str, ...]] = {
+    "newest": ("-created_at",),
+    "priority": ("priority", "created_at"),
+}
+COLUMNS = (
+    "id", "subject", "status", "priority", "created_at", "updated_at",
+    "organization_name_given", "requester", "requester__full_name", "requester__email",
+    "organization", "organization__name", "assignee", "assignee__full_name",
+    "assignee__email",
+)
+UNASSIGNED = "none"
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What an agent asked to see. Filters left empty fall back to the view's defaults."""
+
+    view: str = "open"
+    sort: str = "newest"
+    status: str = ""
+    priority: int | None = None
+    # "" for anyone, UNASSIGNED, or an agent's id.
+    assignee: str = ""
+    organization: int | None = None
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    tickets: list[Ticket]
+    number: int
+    has_previous: bool
+    has_next: bool
+
+
+def statuses_for(criteria: Criteria) -> tuple[str, ...]:
+    """The statuses a view lists; a status filter replaces the view's set."""
+    if criteria.status:
+        return (criteria.status,)
+    if criteria.view == "all":
+        return tuple(Ticket.Status.values)
+    return tuple(str(s) for s in Ticket.OPEN_STATUSES)
+
+
+def filtered(agent: User, criteria: Criteria) -> QuerySet[Ticket]:
+    """Every condition except status (the arms add that one each)."""
+    tickets = Ticket.objects.all()
+    assignee = criteria.assignee
+    if not assignee and criteria.view == "mine":
+        assignee = str(agent.pk)
+    elif not assignee and criteria.view == "unassigned":
+        assignee = UNASSIGNED
+    if assignee == UNASSIGNED:
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee:
+        tickets = tickets.filter(assignee_id=int(assignee))
+    if criteria.priority is not None:
+        tickets = tickets.filter(priority=criteria.priority)
+    if criteria.organization is not None:
+        tickets = tickets.filter(organization_id=criteria.organization)
+    q = criteria.q.strip().lstrip("#")
+    if q.isdigit() and len(q) <= 18:
+        tickets = tickets.filter(pk=int(q))
+    elif criteria.q.strip():
+        tickets = tickets.filter(subject__icontains=criteria.q.strip())
+    return tickets
+
+
+def arms(agent: User, criteria: Criteria) -> list[QuerySet[Ticket]]:
+    """One query per status, each readable in order from an index."""
+    base = filtered(agent, criteria)
+    statuses = statuses_for(criteria)
+    if set(statuses) == set(Ticket.Status.values) and criteria.sort == "newest":
+        # Every status, newest first: the (-created_at) index alone gives this order.
+        return [base]
+    return [base.filter(status=status) for status in statuses]
+
+
+SortKey = tuple[Any, ...]
+
+
+def _keys(query: QuerySet[Ticket], order: Sequence[str], start: int,
+          stop: int) -> list[tuple[int, SortKey]]:
+    fields = [name.lstrip("-") for name in order]
+    rows = query.order_by(*order).values_list("pk", *fields)[start:stop]
+    return [(row[0], tuple(row[1:])) for row in rows]
+
+
+def find_page(agent: User, criteria: Criteria, number: int = 1,
+              size: int | None = None) -> Page:
+    """The cases on page `number` (from 1), and whether there are pages around it.
+
+    Fetches one row more than the page holds to know whether a next page exists.
+    """
+    size = size or PAGE_SIZE
+    number = max(1, number)
+    offset = (number - 1) * size
+    order = ORDERS[criteria.sort]
+    wanted = offset + size + 1
+    queries = arms(agent, criteria)
+    if len(queries) == 1:
+        # One index range in the right order: the database skips the earlier pages.
+        window = _keys(queries[0], order, offset, wanted)
+    else:
+        # Each arm must supply everything up to the end of this page, since any of them
+        # may hold all of it; deep pages cost more, the first pages stay cheap.
+        lists = [_keys(query, order, 0, wanted) for query in queries]
+        merged = heapq.merge(*lists, key=lambda item: item[1], reverse=order[0][0] == "-")
+        window = list(merged)[offset:wanted]
+    ids = [pk for pk, _ in window[:size]]
+    rows = (
+        Ticket.objects.select_related("requester", "organization", "assignee")
+        .only(*COLUMNS)
+        .in_bulk(ids)
+    )
+    return Page(
+        tickets=[rows[pk] for pk in ids if pk in rows],
+        number=number,
+        has_previous=number > 1,
+        has_next=len(window) > size,
+    )

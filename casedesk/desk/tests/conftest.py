@@ -1,0 +1,64 @@
+"""The desk's test people: two agents (one of them staff), a customer contact of a partner
+organization, and a client signed in as each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from casedesk.accounts.models import Organization, User
+from casedesk.conftest import make_agent, make_contact, make_org
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    # SiteConfiguration is cached per process: no test sees another's, and query counts
+    # do not depend on which test ran first.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Everyone signs in with force_login; the production hasher would dominate run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def org(db: Any) -> Organization:
+    return make_org("Gulf Net", plan="Premium", domains="gulfnet.example")
+
+
+@pytest.fixture
+def contact(org: Organization) -> User:
+    return make_contact(org, email="noor@gulfnet.example", full_name="Noor Haddad")
+
+
+@pytest.fixture
+def agent(db: Any) -> User:
+    return make_agent(email="sam@casedesk.example", full_name="Sam Agent")
+
+
+@pytest.fixture
+def other_agent(db: Any) -> User:
+    return make_agent(email="lee@casedesk.example", full_name="Lee Other")
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def agent_client(agent: User) -> Client:
+    return signed_in(agent)
+
+
+@pytest.fixture
+def contact_client(contact: User) -> Client:
+    return signed_in(contact)
