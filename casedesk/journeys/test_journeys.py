@@ -224,15 +224,24 @@ def test_agent_answers_the_case_from_the_desk(
     expect(page.locator(".thread")).to_contain_text(CUSTOMER_REPLY)
     shots.take(page, "desk-case")
 
-    # When they add an internal note, then reply publicly
+    # When they add an internal note
     page.get_by_label("Internal note").check()
     page.get_by_label("Message").fill(INTERNAL_NOTE)
-    page.get_by_role("button", name=re.compile("Add note|Send")).click()
+    page.get_by_role("button", name="Send", exact=True).click()
+
+    # Then it is in the thread, marked as internal
+    expect(page.locator(".flash")).to_contain_text("Internal note added")
     expect(page.locator(".thread .msg.internal")).to_contain_text(INTERNAL_NOTE)
+
+    # When they reply publicly
     page.get_by_label("Public reply").check()
     page.get_by_label("Message").fill(AGENT_REPLY)
-    page.get_by_role("button", name=re.compile("Send")).click()
+    page.get_by_role("button", name="Send", exact=True).click()
+
+    # Then the desk says who it went to, and the case is open
+    expect(page.locator(".flash")).to_contain_text(f"Reply sent to {customer.email}")
     expect(page.locator(".thread .msg.from-agent").last).to_contain_text(AGENT_REPLY)
+    expect(page.locator(".case-head .badge.status-open")).to_be_visible()
     shots.take(page, "desk-case-answered")
 
     # Then the requester gets the public reply by mail, and never the note
