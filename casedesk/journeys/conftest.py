@@ -199,6 +199,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
     # As `make run` does it: migrate, then the demo helpdesk (partners, agents, cases).
     run_casedesk(env, "migrate", "--noinput")
+    if database_url:
+        # The journeys claim to have run on PostgreSQL: make sure no SQLite file was used.
+        assert not list(data_dir.glob("*.sqlite3")), "migrate ignored CASEDESK_DATABASE_URL"
     run_casedesk(env, "demo")
     agent, org_name, org_domain = demo_cast()
 

@@ -2,7 +2,8 @@
 
 One story told in order, as it happens at a helpdesk: a new customer opens a case, an
 agent answers it, the customer reads the answer. A later journey needs what an earlier one
-made; when that is missing it is skipped, and the earlier journey's failure says why.
+made; when that is missing it is skipped, and the earlier journey's failure says why. So run
+them in one process, in file order (no -n).
 """
 
 from __future__ import annotations
@@ -232,6 +233,7 @@ def test_agent_answers_the_case_from_the_desk(
     # Then it is in the thread, marked as internal
     expect(page.locator(".flash")).to_contain_text("Internal note added")
     expect(page.locator(".thread .msg.internal")).to_contain_text(INTERNAL_NOTE)
+    shots.take(page, "desk-case-noted")
 
     # When they reply publicly
     page.get_by_label("Public reply").check()
@@ -262,7 +264,9 @@ def test_customer_reads_the_answer_but_not_the_note(
 
     # Given the customer signing in again from the home page
     page.goto("/")
+    shots.take(page, "home")
     page.locator(".topbar").get_by_role("link", name="Sign in").click()
+    shots.take(page, "signin")
     sign_in(page, customer)
     expect_signed_in(page, customer.full_name)
     shots.take(page, "cases")
