@@ -25,31 +25,63 @@ from django.utils import timezone
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
+SMTP_OPTIONS = {"tls", "timeout"}
+
+
+def redacted(url: str) -> str:
+    """The URL with its password hidden: error messages end up in logs and in the admin."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 def backend_from_url(url: str, **kwargs: Any) -> BaseEmailBackend:
     parts = urlsplit(url)
     if parts.scheme == "file":
+        if parts.netloc not in {"", "localhost"} or not parts.path:
+            raise ImproperlyConfigured(
+                f"CASEDESK_EMAIL_URL {url!r} must name an absolute folder after file://, "
+                "as in file:///var/lib/casedesk/outbox"
+            )
         return OutboxBackend(Path(unquote(parts.path)), **kwargs)
     if parts.scheme in {"smtp", "smtps"}:
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        unknown = sorted(set(query) - SMTP_OPTIONS)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"CASEDESK_EMAIL_URL has unknown option(s) {', '.join(unknown)}; "
+                f"the options are {', '.join(sorted(SMTP_OPTIONS))}"
+            )
         try:
             port = parts.port or (465 if parts.scheme == "smtps" else 25)
             timeout = float(query.get("timeout", "30"))
         except ValueError as exc:
-            raise ImproperlyConfigured(f"CASEDESK_EMAIL_URL is not valid: {exc}") from exc
+            raise ImproperlyConfigured(
+                f"CASEDESK_EMAIL_URL {redacted(url)!r} is not valid: {exc}"
+            ) from exc
         if not parts.hostname:
             raise ImproperlyConfigured("CASEDESK_EMAIL_URL names no SMTP host")
+        use_tls = query.get("tls", "").lower() in TRUE_WORDS
+        if use_tls and parts.scheme == "smtps":
+            raise ImproperlyConfigured(
+                "CASEDESK_EMAIL_URL: smtps:// is TLS from the first byte; ?tls=1 asks for "
+                "STARTTLS, which is for smtp:// only. Use one or the other."
+            )
         return SmtpBackend(
             host=parts.hostname,
             port=port,
             username=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
-            use_tls=query.get("tls", "").lower() in TRUE_WORDS,
+            use_tls=use_tls,
             use_ssl=parts.scheme == "smtps",
             timeout=timeout,
             **kwargs,
         )
     raise ImproperlyConfigured(
-        f"CASEDESK_EMAIL_URL must start with file://, smtp:// or smtps://, got {url!r}"
+        "CASEDESK_EMAIL_URL must start with file://, smtp:// or smtps://, "
+        f"got {redacted(url)!r}"
     )
 
 

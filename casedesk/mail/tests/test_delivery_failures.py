@@ -1,0 +1,142 @@
+"""When the mail server cannot be reached: the mail waits with its error, is retried later,
+ends up `failed` in the admin after the last attempt, can be sent again from there, and the
+case is never touched by any of it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from casedesk.accounts.models import User
+from casedesk.conftest import make_agent, make_case, make_contact, make_org, read_outbox
+from casedesk.mail.jobs import deliver
+from casedesk.mail.models import OutboundMail
+from casedesk.mail.tests.conftest import free_port
+from casedesk.tickets.models import Ticket
+
+CHANGELIST = "/admin/mail/outboundmail/"
+
+
+def closed_port_url() -> str:
+    # Nothing listens there: the connection is refused at once.
+    return f"smtp://127.0.0.1:{free_port()}?timeout=5"
+
+
+def deliver_jobs() -> list[DBTaskResult]:
+    return list(
+        DBTaskResult.objects.filter(task_path="casedesk.mail.jobs.deliver_mail")
+        .order_by("enqueued_at")
+    )
+
+
+def assert_case_intact(ticket: Ticket) -> None:
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.subject, stored.status) == (ticket.subject, "new")
+    assert stored.messages.count() == 1
+    assert list(stored.events.values_list("kind", flat=True)) == ["created"]
+
+
+def test_an_unreachable_server_keeps_the_mail_queued_with_its_error_and_a_later_retry(
+    db: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Given a case whose acknowledgement is to go through a server that is down
+    settings.CASEDESK_EMAIL_URL = closed_port_url()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = make_case(make_contact(make_org())).ticket
+    mail = OutboundMail.objects.get(ticket=ticket)
+    [first_job] = deliver_jobs()
+
+    # When the delivery job runs
+    with django_capture_on_commit_callbacks(execute=True):
+        status = deliver(mail.pk)
+
+    # Then the mail is still queued, with the attempt counted and the error kept,
+    # and a retry is enqueued for later (not now: the server needs time to come back)
+    assert status == "queued"
+    mail.refresh_from_db()
+    assert (mail.status, mail.attempts) == ("queued", 1)
+    assert "Connection refused" in mail.last_error
+    retry = next(job for job in deliver_jobs() if job.pk != first_job.pk)
+    assert retry.args_kwargs["args"] == [mail.pk]
+    assert retry.queue_name == "mail"
+    assert retry.run_after > timezone.now() + timedelta(seconds=20)
+    assert not DBTaskResult.objects.ready().filter(pk=retry.pk).exists()
+    assert mail.next_attempt_at == retry.run_after
+    assert_case_intact(ticket)
+
+
+def test_after_the_last_attempt_the_mail_is_failed_shown_to_admins_and_can_be_sent_again(
+    db: Any, settings: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Given three attempts at most, a server that stays down, and one mail that did go out
+    settings.CASEDESK_MAIL_MAX_ATTEMPTS = 3
+    org = make_org()
+    delivered = make_case(make_contact(org), subject="A case whose mail went out").ticket
+    deliver(OutboundMail.objects.get(ticket=delivered).pk)
+    settings.CASEDESK_EMAIL_URL = closed_port_url()
+    ticket = make_case(make_contact(org), subject="Proxy latency spike").ticket
+    mail = OutboundMail.objects.get(ticket=ticket)
+
+    # When every attempt fails
+    statuses = [deliver(mail.pk) for _ in range(3)]
+
+    # Then the mail is failed after the third, with its error, and the case is intact
+    assert statuses == ["queued", "queued", "failed"]
+    mail.refresh_from_db()
+    assert (mail.status, mail.attempts) == ("failed", 3)
+    assert "Connection refused" in mail.last_error
+    assert deliver(mail.pk) == "skipped"  # a late retry job does not try again
+    assert_case_intact(ticket)
+
+    # And an admin sees it among the failed mail, and only it
+    admin = make_agent(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    page = client.get(CHANGELIST, {"status__exact": "failed"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"[Case #{ticket.pk}] Proxy latency spike" in html
+    assert "Connection refused" in html
+    assert "A case whose mail went out" not in html
+
+    # When the admin uses "Send again now" once the server is back
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            CHANGELIST, {"action": "send_again", "_selected_action": [mail.pk]}, follow=True
+        )
+
+    # Then the mail is queued for an attempt now, and that attempt delivers it
+    assert "1 message(s) queued again." in response.content.decode()
+    mail.refresh_from_db()
+    assert mail.status == "queued"
+    retry = deliver_jobs()[-1]
+    assert retry.args_kwargs["args"] == [mail.pk]
+    assert DBTaskResult.objects.ready().filter(pk=retry.pk).exists()
+    settings.CASEDESK_EMAIL_URL = f"file://{tmp_path / 'outbox-after-repair'}"
+    assert deliver(mail.pk) == "sent"
+    [message] = read_outbox(settings)
+    assert message["Message-ID"] == mail.message_id
+    assert_case_intact(ticket)
+
+
+def test_the_failed_mail_list_is_for_admins_only(db: Any) -> None:
+    # Given an agent who is not an admin, and a contact
+    agent = make_agent()
+    contact = make_contact(make_org())
+
+    for user in (agent, contact):
+        client = Client()
+        client.force_login(user)
+
+        # When they open the admin's list of outbound mail
+        response = client.get(CHANGELIST, {"status__exact": "failed"})
+
+        # Then they are sent to the admin sign-in instead
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
+    assert not User.objects.get(pk=agent.pk).is_staff
