@@ -22,6 +22,7 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -59,7 +60,7 @@ LOGO_TYPES = {
 }
 
 
-def _protect(response: HttpResponse) -> HttpResponse:
+def _protect(response: HttpResponseBase) -> HttpResponseBase:
     """Headers for files people uploaded: never sniffed into HTML, never run as a page."""
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
@@ -195,7 +196,7 @@ def cases(request: HttpRequest) -> HttpResponse:
     scope = _scope(request, sees_org)
     visible = cases_visible_to_contact(user)
     requesters = None
-    if scope == "org":
+    if scope == "org" and user.organization_id is not None:
         requesters = [
             (pk, full_name or email)
             for pk, full_name, email in User.objects.filter(organization_id=user.organization_id)
@@ -308,7 +309,7 @@ def reopen(request: HttpRequest, case_id: str) -> HttpResponse:
 @login_required
 def attachment(
     request: HttpRequest, case_id: str, attachment_id: int, filename: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     # The filename in the URL is for the reader only; the stored one is what is sent.
     if getattr(request.user, "is_agent", False):
         return redirect(
@@ -330,7 +331,7 @@ def attachment(
     return _protect(response)
 
 
-def logo(request: HttpRequest) -> HttpResponse:
+def logo(request: HttpRequest) -> HttpResponseBase:
     config = SiteConfiguration.current()
     if not config.logo:
         raise Http404("No logo.")
@@ -338,8 +339,9 @@ def logo(request: HttpRequest) -> HttpResponse:
         handle = config.logo.open("rb")
     except OSError:
         raise Http404("No logo.") from None
-    extension = "." + config.logo.name.rpartition(".")[2].lower()
-    content_type = LOGO_TYPES.get(extension) or mimetypes.guess_type(config.logo.name)[0]
+    name = config.logo.name or ""
+    extension = "." + name.rpartition(".")[2].lower()
+    content_type = LOGO_TYPES.get(extension) or mimetypes.guess_type(name)[0]
     response = FileResponse(handle, content_type=content_type or "application/octet-stream")
     response["Cache-Control"] = "public, max-age=3600"
     return _protect(response)
