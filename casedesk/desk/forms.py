@@ -5,7 +5,7 @@ Forms only validate. Every change goes through casedesk.tickets.actions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -57,8 +57,7 @@ class QueueFilterForm(forms.Form):
     )
     status = forms.ChoiceField(required=False, label="Status")
     priority = forms.TypedChoiceField(
-        required=False, label="Priority", coerce=int, empty_value=None,
-        choices=[("", "Any priority"), *Priority.choices],
+        required=False, label="Priority", coerce=int, empty_value=None
     )
     assignee = forms.ChoiceField(required=False, label="Assignee")
     organization = forms.TypedChoiceField(
@@ -75,14 +74,21 @@ class QueueFilterForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         any_status = "Any status" if view == "all" else "Any open status"
-        self.fields["status"].choices = [("", any_status), *Ticket.Status.choices]
-        self.fields["assignee"].choices = [
-            ("", "Anyone"), (UNASSIGNED, "Unassigned"),
-            *((str(pk), name) for pk, name in agents or []),
-        ]
-        self.fields["organization"].choices = [
-            ("", "Any organization"), *((str(pk), name) for pk, name in organizations or []),
-        ]
+        self.options: dict[str, list[tuple[str, str]]] = {
+            "status": [("", any_status), *Ticket.Status.choices],
+            "priority": [
+                ("", "Any priority"), *((str(v), str(label)) for v, label in Priority.choices),
+            ],
+            "assignee": [
+                ("", "Anyone"), (UNASSIGNED, "Unassigned"),
+                *((str(pk), name) for pk, name in agents or []),
+            ],
+            "organization": [
+                ("", "Any organization"), *((str(pk), name) for pk, name in organizations or []),
+            ],
+        }
+        for name, options in self.options.items():
+            cast(forms.ChoiceField, self.fields[name]).choices = options
 
     def selects(self) -> list[tuple[forms.BoundField, SafeString]]:
         """The select filters with their options as ready HTML. Django's Select widget
@@ -95,7 +101,7 @@ class QueueFilterForm(forms.Form):
             options = "".join(
                 f'<option value="{escape(value)}"'
                 f'{" selected" if str(value) == current else ""}>{escape(label)}</option>'
-                for value, label in bound.field.choices
+                for value, label in self.options[name]
             )
             # Safe: every value and label above is escaped.
             selects.append((bound, mark_safe(options)))  # noqa: S308
@@ -161,6 +167,6 @@ class UpdateForm(forms.Form):
              "assignee": ticket.assignee_id},
         )
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = active_agents()
+        cast(AgentChoiceField, self.fields["assignee"]).queryset = active_agents()
         for field in self.fields.values():
             field.show_hidden_initial = True

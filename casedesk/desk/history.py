@@ -71,12 +71,11 @@ def sentence(event: Event, names: dict[str, str]) -> str:
         new = _label(Priority, data.get("new"))
         return f"Priority: {old} → {new} by {who}"
     if kind == Event.Kind.ASSIGNEE:
-        new = data.get("new")
-        old = data.get("old")
-        if new:
-            text = f"Assigned to {names.get(new) or new} by {who}"
-            return text + (f" (was {names.get(old) or old})" if old else "")
-        return f"Unassigned (was {names.get(old) or old}) by {who}"
+        to, was = data.get("new"), data.get("old")
+        if to:
+            text = f"Assigned to {names.get(to) or to} by {who}"
+            return text + (f" (was {names.get(was) or was})" if was else "")
+        return f"Unassigned (was {names.get(was or '') or was}) by {who}"
     if kind in (Event.Kind.REPLY, Event.Kind.NOTE):
         what = "replied" if kind == Event.Kind.REPLY else "added an internal note"
         files = data.get("attachments") or 0

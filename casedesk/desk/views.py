@@ -11,6 +11,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -195,7 +196,7 @@ def update(request: HttpRequest, case_id: str) -> HttpResponse:
 @require_GET
 def attachment(
     request: HttpRequest, case_id: str, attachment_id: int, filename: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     """A file of the case, internal notes' files included (agents see those)."""
     ticket = get_case_for_agent(_agent(request), case_id)
     stored = get_attachment(ticket, attachment_id, public_only=False)
