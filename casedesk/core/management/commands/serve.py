@@ -23,9 +23,12 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
+
+from casedesk.mail.backends import backend_from_url
 
 # Sync workers, two per core plus one: on SQLite every write holds the one database write
 # lock, so a request is CPU-bound Python plus a short wait on that lock. Processes (not
@@ -107,6 +110,20 @@ def check_migrated() -> None:
         )
 
 
+def check_email_url() -> None:
+    """A bad CASEDESK_EMAIL_URL would otherwise only show as failed mail, one per case."""
+    try:
+        backend_from_url(settings.CASEDESK_EMAIL_URL)
+    except ImproperlyConfigured as exc:
+        raise CommandError(str(exc)) from None
+
+
+def describe_exit(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
 def die_with_parent() -> None:
     """Run in each child before exec: if `casedesk serve` itself is killed outright (no
     chance to stop its children), Linux sends the child SIGTERM instead of orphaning it."""
@@ -160,6 +177,7 @@ class Command(BaseCommand):
         url = f"http://{url_host(host)}:{port}"
         check_port_free(host, port)
         check_migrated()
+        check_email_url()
         # Assets are served from the installed package; whitenoise still warns at start-up
         # when the folder for collected files is missing.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
@@ -192,7 +210,7 @@ class Command(BaseCommand):
                 signal.signal(signum, handler)
         if died is not None:
             raise CommandError(
-                f"The {died.name} exited unexpectedly (exit code {codes[died.name]}); "
+                f"The {died.name} stopped unexpectedly ({describe_exit(codes[died.name])}); "
                 "stopped the rest of casedesk. See the messages above.",
                 returncode=1,
             )
