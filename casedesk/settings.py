@@ -166,6 +166,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise also serves collected files from here (after `casedesk collectstatic`).
+STATIC_ROOT.mkdir(exist_ok=True)
 # The app serves its own assets from the installed package: nothing to collect first.
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "uploads"
