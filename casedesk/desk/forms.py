@@ -10,6 +10,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Q
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -142,7 +143,8 @@ class ReplyForm(forms.Form):
 
 class AgentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name()
+        name = obj.get_full_name()
+        return name if obj.is_agent else f"{name} (no longer an agent)"
 
 
 class UpdateForm(forms.Form):
@@ -167,6 +169,10 @@ class UpdateForm(forms.Form):
              "assignee": ticket.assignee_id},
         )
         super().__init__(*args, **kwargs)
-        cast(AgentChoiceField, self.fields["assignee"]).queryset = active_agents()
+        # The current assignee stays a choice even once deactivated: otherwise the select
+        # would show "Unassigned" and saving any other field would unassign the case.
+        cast(AgentChoiceField, self.fields["assignee"]).queryset = User.objects.filter(
+            Q(role=User.Role.AGENT, is_active=True) | Q(pk=ticket.assignee_id)
+        ).order_by("full_name", "email")
         for field in self.fields.values():
             field.show_hidden_initial = True

@@ -154,3 +154,28 @@ def test_only_active_agents_can_be_assigned(agent_client, contact, who):
     ticket.refresh_from_db()
     assert ticket.assignee is None
     assert not Event.objects.filter(ticket=ticket, kind="assignee").exists()
+
+
+def test_a_case_of_a_deactivated_agent_keeps_them_until_someone_reassigns_it(
+    agent, agent_client, contact
+):
+    leaver = make_agent(full_name="Rana Left")
+    ticket = make_case(contact).ticket
+    post_update(agent_client, ticket, assignee=leaver.pk)
+    leaver.is_active = False
+    leaver.save()
+    ticket.refresh_from_db()
+    html = agent_client.get(reverse("desk:case", args=[ticket.pk])).content.decode()
+    assert "Rana Left (no longer an agent)</option>" in html
+
+    post_update(agent_client, ticket, status="open")
+    ticket.refresh_from_db()
+    kept = ticket.assignee
+    post_update(agent_client, ticket, assignee=agent.pk)
+
+    ticket.refresh_from_db()
+    assert kept == leaver
+    assert ticket.assignee == agent
+    assert events(ticket, "assignee") == [
+        (None, leaver.email), (leaver.email, "sam@casedesk.example")
+    ]
