@@ -167,3 +167,25 @@ def test_an_attachment_of_another_case_or_a_missing_one_is_not_found(agent_clien
     assert agent_client.get(
         reverse("desk:attachment", args=[first.pk, 999999, "screenshot.png"])
     ).status_code == 404
+
+
+def test_the_case_page_costs_the_same_queries_with_a_long_thread(
+    agent, agent_client, contact, django_assert_max_num_queries
+):
+    ticket = make_case(contact, files=[png_upload()]).ticket
+    assign(ticket.pk, agent, agent)
+    url = reverse("desk:case", args=[ticket.pk])
+    agent_client.get(url)  # the site configuration is cached from now on
+    with django_assert_max_num_queries(12) as short:
+        agent_client.get(url)
+    for n in range(10):
+        note = n % 3 == 0
+        author = agent if note or n % 2 else contact
+        add_message(ticket.pk, author, f"message {n}", [check_upload(png_upload())],
+                    internal=note, channel="agent" if author == agent else "portal")
+        assign(ticket.pk, agent, agent if n % 2 else None)
+
+    with django_assert_max_num_queries(len(short.captured_queries)):
+        html = page_of(agent_client, ticket)
+
+    assert "message 9" in html
