@@ -39,7 +39,9 @@ SORTS: dict[str, str] = {
 }
 # Each order is served by an index that starts with status: (status, -created_at) and
 # (status, priority, created_at). Without a status (the "all" view) the (-created_at)
-# index serves the newest-first order.
+# index serves the newest-first order. There is no tie-breaker on id: the indexes do not
+# hold it, so adding one makes the database sort again; created_at has microseconds, and
+# rows with equal times come back in the index's own stable order.
 ORDERS: dict[str, tuple[str, ...]] = {
     "newest": ("-created_at",),
     "priority": ("priority", "created_at"),

@@ -22,7 +22,7 @@ from casedesk.core.format import duration_text
 from casedesk.desk.access import agent_required
 from casedesk.desk.forms import QueueFilterForm, ReplyForm, UpdateForm, active_agents
 from casedesk.desk.history import describe
-from casedesk.desk.queue import SORTS, VIEWS, Criteria, find_page
+from casedesk.desk.queue import SORTS, VIEWS, Criteria, Page, find_page
 from casedesk.sla.models import Plan
 from casedesk.tickets.access import get_attachment, get_case_for_agent
 from casedesk.tickets.actions import (
@@ -77,7 +77,19 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "desk/queue.html", {
         "view": view, "view_label": VIEWS[view], "sort": sort, "sorts": SORTS,
         "form": form, "page": page, "filtered": filtered, "nav_view": view,
+        "elsewhere": _case_elsewhere(form, page),
     })
+
+
+def _case_elsewhere(form: QueueFilterForm, page: Page | None) -> int | None:
+    """A Case ID searched for that exists but is outside this view or its filters: the
+    agent most likely wants that case, so the empty list offers a link to it."""
+    if page is None or page.tickets or page.has_previous:
+        return None
+    wanted = form.cleaned_data["q"].strip().lstrip("#")
+    if not wanted.isdigit() or len(wanted) > 18:
+        return None
+    return int(wanted) if Ticket.objects.filter(pk=int(wanted)).exists() else None
 
 
 def _plan_line(ticket: Ticket) -> dict[str, Any]:

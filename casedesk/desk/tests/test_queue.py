@@ -240,3 +240,16 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_cases(
         many = queries_for(agent_client, params)
 
     assert many == few
+
+
+def test_a_case_id_outside_the_view_is_offered_as_a_link(agent_client, cases):
+    closed = cases["closed_low"]
+
+    response = agent_client.get(reverse("desk:queue"), {"q": str(closed.pk)})
+
+    assert listed(response) == []
+    html = response.content.decode()
+    assert f"Case {closed.pk} exists but is not in this list" in html
+    assert f'href="/desk/cases/{closed.pk}/"' in html
+    missing = agent_client.get(reverse("desk:queue"), {"q": "999999"}).content.decode()
+    assert "exists but is not in this list" not in missing
