@@ -17,7 +17,7 @@ PEER_LIST_P50_MS = {"sqlite": 941.0, "postgres": 1066.0}
 COLUMNS = [
     ("scenario", 30, "<"), ("clients", 7, ">"), ("ok", 7, ">"), ("err", 5, ">"),
     ("per s", 8, ">"), ("p50 ms", 8, ">"), ("p99 ms", 8, ">"), ("POST p50", 9, ">"),
-    ("POST p99", 9, ">"), ("cpu ms", 7, ">"), ("check", 0, "<"),
+    ("POST p99", 9, ">"), ("web cpu/op", 10, ">"), ("calib", 6, ">"), ("check", 0, "<"),
 ]
 
 
@@ -39,7 +39,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             continue
         values = [
             r["scenario"], r["clients"], r["ok"], r["errors"], r["per_s"], r["p50_ms"],
-            r["p99_ms"], r.get("post_p50_ms"), r.get("post_p99_ms"), r.get("cpu_ms"),
+            r["p99_ms"], r.get("post_p50_ms"), r.get("post_p99_ms"), r.get("web_cpu_ms"),
+            r.get("cpu_ms"),
             r.get("check", ""),
         ]
         cells = zip(values, COLUMNS, strict=True)

@@ -179,6 +179,28 @@ class Target:
                 pass
         return pids
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by the web processes and by the background worker.
+
+        Unlike latency, this does not move when other programs share the machine, so it
+        is the figure to compare between runs on a busy host.
+        """
+        tick = os.sysconf("SC_CLK_TCK")
+        used = {"web": 0.0, "worker": 0.0}
+        for pid in self.server_pids():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            fields = stat.rpartition(")")[2].split()
+            seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+            if b"gunicorn" in cmdline:
+                used["web"] += seconds
+            elif b" worker" in cmdline:
+                used["worker"] += seconds
+        return used
+
     def peak_rss_mb(self) -> float:
         """The largest peak resident size among the server's processes."""
         peak = 0
