@@ -18,7 +18,6 @@ import sys
 import time
 from argparse import ArgumentParser, ArgumentTypeError
 from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -178,9 +177,6 @@ class Command(BaseCommand):
         check_port_free(host, port)
         check_migrated()
         check_email_url()
-        # Assets are served from the installed package; whitenoise still warns at start-up
-        # when the folder for collected files is missing.
-        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
         env = self.child_environment(host, url)
         commands = {"web server (gunicorn)": self.gunicorn_command(host, port, options)}
