@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from casedesk.accounts.models import User
@@ -130,6 +131,13 @@ def _keys(query: QuerySet[Ticket], order: Sequence[str], start: int,
     return [(row[0], tuple(row[1:])) for row in rows]
 
 
+def _union_keys(queries: list[QuerySet[Ticket]], order: Sequence[str],
+                stop: int) -> list[tuple[int, SortKey]]:
+    fields = [name.lstrip("-") for name in order]
+    arms = [q.order_by(*order).values_list("pk", *fields)[:stop] for q in queries]
+    return [(row[0], tuple(row[1:])) for row in arms[0].union(*arms[1:], all=True)]
+
+
 def find_page(agent: User, criteria: Criteria, number: int = 1,
               size: int | None = None) -> Page:
     """The cases on page `number` (from 1), and whether there are pages around it.
@@ -148,9 +156,16 @@ def find_page(agent: User, criteria: Criteria, number: int = 1,
     else:
         # Each arm must supply everything up to the end of this page, since any of them
         # may hold all of it; deep pages cost more, the first pages stay cheap.
-        lists = [_keys(query, order, 0, wanted) for query in queries]
-        merged = heapq.merge(*lists, key=lambda item: item[1], reverse=order[0][0] == "-")
-        window = list(merged)[offset:wanted]
+        newest_first = order[0].startswith("-")
+        if connection.features.supports_slicing_ordering_in_compound:
+            # PostgreSQL runs the arms as one UNION ALL: one round trip instead of four.
+            keys = _union_keys(queries, order, wanted)
+            keys.sort(key=lambda item: item[1], reverse=newest_first)
+            window = keys[offset:wanted]
+        else:
+            lists = [_keys(query, order, 0, wanted) for query in queries]
+            merged = heapq.merge(*lists, key=lambda item: item[1], reverse=newest_first)
+            window = list(merged)[offset:wanted]
     ids = [pk for pk, _ in window[:size]]
     rows = (
         Ticket.objects.select_related("requester", "organization", "assignee")
