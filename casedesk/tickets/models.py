@@ -185,6 +185,13 @@ class Event(models.Model):
         REPLY = "reply", "Public reply"
         NOTE = "note", "Internal note"
         MAIL_FAILED = "mail_failed", "Email could not be delivered"
+        ESCALATED = "escalated", "Escalated"
+        SLA_WARNING = "sla_warning", "SLA target nearly due"
+        SLA_BREACH = "sla_breach", "SLA target breached"
+        SLA_MET = "sla_met", "SLA target met"
+        SLA_RECOMPUTED = "sla_recomputed", "SLA due times recomputed"
+        SLA_PAUSED = "sla_paused", "SLA clocks paused"
+        SLA_RESUMED = "sla_resumed", "SLA clocks resumed"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
