@@ -8,9 +8,11 @@ write lock on SQLite), so no job runs twice.
 
 from __future__ import annotations
 
+import logging
 from argparse import ArgumentParser
 
 from django.conf import settings
+from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 
@@ -24,3 +26,10 @@ class Command(DbWorkerCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.set_defaults(queue_name=casedesk_queues(), reload=False)
+
+    def configure_logging(self, verbosity: int) -> None:
+        super().configure_logging(verbosity)
+        if verbosity <= 1:
+            # db_worker logs two lines for every job at the default verbosity, which buries
+            # `casedesk serve`'s own messages; failed jobs are still logged (as errors).
+            logging.getLogger(TASKS_LOGGER).setLevel(logging.WARNING)
