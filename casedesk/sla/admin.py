@@ -1,6 +1,11 @@
-from django.contrib import admin
+from typing import Any
 
-from casedesk.sla.models import Plan, Target
+from django import forms
+from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
+
+from casedesk.sla import calendar as sla_calendar
+from casedesk.sla.models import Calendar, Holiday, Plan, Target, WeeklyHours
 
 
 class TargetInline(admin.TabularInline):
@@ -12,3 +17,52 @@ class TargetInline(admin.TabularInline):
 class PlanAdmin(admin.ModelAdmin):
     list_display = ["name", "is_default"]
     inlines = [TargetInline]
+
+
+class CalendarForm(forms.ModelForm):
+    class Meta:
+        model = Calendar
+        fields = "__all__"  # noqa: DJ007 (the admin shows every field of a calendar)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Calendar.clean() would check "ever open" against the stored weekly hours; here
+        # the hours inline checks it against the hours being submitted instead.
+        self.instance.open_check_deferred = True
+
+
+class WeeklyHoursFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        hours = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            hours.append((data["weekday"], data["start"], data["end"]))
+        try:
+            self.instance.check_open(hours=hours)
+        except sla_calendar.InvalidCalendar:
+            # A bad time zone or country: its field above shows the message.
+            return
+
+
+class WeeklyHoursInline(admin.TabularInline):
+    model = WeeklyHours
+    formset = WeeklyHoursFormSet
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin):
+    form = CalendarForm
+    list_display = ["name", "time_zone", "always_open", "country_holidays", "subdivision"]
+    search_fields = ["name"]
+    inlines = [WeeklyHoursInline, HolidayInline]
