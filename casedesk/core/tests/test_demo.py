@@ -64,10 +64,10 @@ def test_demo_sets_up_the_site_partners_people_and_cases(db: Any, settings: Any)
     # And partners have their plans, domains and visibility
     gulfnet = Organization.objects.get(name="Gulfnet Telecom")
     atlas = Organization.objects.get(name="Atlas Broadband")
-    assert (gulfnet.plan.name, gulfnet.domain_list(), gulfnet.org_wide_visibility) == (
+    assert (str(gulfnet.plan), gulfnet.domain_list(), gulfnet.org_wide_visibility) == (
         "Premium", ["gulfnet.example"], True
     )
-    assert (atlas.plan.name, atlas.domain_list(), atlas.org_wide_visibility) == (
+    assert (str(atlas.plan), atlas.domain_list(), atlas.org_wide_visibility) == (
         "Standard", ["atlasbb.example"], False
     )
     assert not User.objects.get(email="lina@atlasbb.example").sees_organization_cases()

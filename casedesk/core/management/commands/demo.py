@@ -287,8 +287,9 @@ class Command(BaseCommand):
         """Fill in the demo's branding only where an admin has not set anything yet."""
         config = SiteConfiguration.objects.filter(pk=1).first() or SiteConfiguration(pk=1)
         changed = config._state.adding
+        untouched = SiteConfiguration()
         for name, value in SITE.items():
-            default = SiteConfiguration._meta.get_field(name).get_default()
+            default = getattr(untouched, name)
             if getattr(config, name) in ("", default) and getattr(config, name) != value:
                 setattr(config, name, value)
                 changed = True

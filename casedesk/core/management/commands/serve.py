@@ -197,7 +197,7 @@ class Command(BaseCommand):
                     command, env=env, start_new_session=True, preexec_fn=die_with_parent,
                 )))
             died = self.wait_until_ready(children, host, port)
-            if died is None:
+            if died is None and self.stop_signal is None:
                 self.announce(url, env, options, workers=len(children) > 1)
                 died = self.watch(children)
         finally:
