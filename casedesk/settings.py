@@ -192,6 +192,19 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CASEDESK_CASE_ID_START = env_int("CASEDESK_CASE_ID_START", 100001, minimum=1)
 CASEDESK_INVITATION_DAYS = env_int("CASEDESK_INVITATION_DAYS", 7, minimum=1)
 
+# Escalation: a repeat within the cool-down is refused (saying when the case was escalated);
+# an agent choosing a level and SLA breaches are exempt. The portal widget's emailed
+# confirmation link expires after CASEDESK_ESCALATION_LINK_HOURS; widget requests are
+# limited per email address and per case, per hour.
+CASEDESK_ESCALATION_COOLDOWN_MINUTES = env_int(
+    "CASEDESK_ESCALATION_COOLDOWN_MINUTES", 30, minimum=0
+)
+CASEDESK_ESCALATION_LINK_HOURS = env_int("CASEDESK_ESCALATION_LINK_HOURS", 24, minimum=1)
+CASEDESK_ESCALATION_LIMIT_PER_EMAIL = env_int(
+    "CASEDESK_ESCALATION_LIMIT_PER_EMAIL", 5, minimum=1
+)
+CASEDESK_ESCALATION_LIMIT_PER_CASE = env_int("CASEDESK_ESCALATION_LIMIT_PER_CASE", 3, minimum=1)
+
 # Outbound mail: file://PATH (the embedded outbox, one .eml per message) or
 # smtp://user:pass@host:port (?tls=1 for STARTTLS) / smtps://... for implicit TLS.
 CASEDESK_EMAIL_URL = env_str("CASEDESK_EMAIL_URL", f"file://{DATA_DIR / 'outbox'}")

@@ -17,6 +17,14 @@ REASONS = {
     "reopened_by_customer": "from the portal",
 }
 
+# How an escalation came in, as the end of a sentence.
+SOURCES = {
+    "portal": " from the portal",
+    "phone": " after a phone call",
+    "agent": "",
+    "sla": " on an SLA breach",
+}
+
 
 @dataclass(frozen=True)
 class Line:
@@ -72,6 +80,9 @@ def sentence(event: Event, names: dict[str, str]) -> str:
         return f"Priority: {old} → {new} by {who}"
     if kind == Event.Kind.ASSIGNEE:
         to, was = data.get("new"), data.get("old")
+        if data.get("reason") == "escalation":
+            # Chosen by the escalation (on shift, fewest open cases), not by the actor.
+            who = "the escalation"
         if to:
             text = f"Assigned to {names.get(to) or to} by {who}"
             return text + (f" (was {names.get(was) or was})" if was else "")
@@ -83,4 +94,9 @@ def sentence(event: Event, names: dict[str, str]) -> str:
     if kind == Event.Kind.MAIL_FAILED:
         to = data.get("to")
         return "An email could not be delivered" + (f" to {to}" if to else "")
+    if kind == Event.Kind.ESCALATED:
+        source = SOURCES.get(data.get("source", ""), "")
+        up = (data.get("to") or 0) > (data.get("from") or 0)
+        text = f"{'Escalated' if up else 'Moved'} to level {data.get('to')} by {who}{source}"
+        return text + (" (nobody on shift)" if data.get("nobody_on_shift") else "")
     return f"{_label(Event.Kind, kind)} by {who}"

@@ -23,6 +23,9 @@ from casedesk.desk.access import agent_required
 from casedesk.desk.forms import QueueFilterForm, ReplyForm, UpdateForm, active_agents
 from casedesk.desk.history import describe
 from casedesk.desk.queue import SORTS, VIEWS, Criteria, Page, find_page
+from casedesk.escalation.actions import EscalationRefused, escalate
+from casedesk.escalation.forms import EscalateForm, PhoneEscalationForm
+from casedesk.escalation.models import Escalation, level_label, level_names, with_level_names
 from casedesk.sla.models import Plan
 from casedesk.tickets.access import get_attachment, get_case_for_agent
 from casedesk.tickets.actions import (
@@ -110,6 +113,8 @@ def _case_page(
     *,
     reply_form: ReplyForm | None = None,
     update_form: UpdateForm | None = None,
+    escalate_form: EscalateForm | None = None,
+    phone_form: PhoneEscalationForm | None = None,
 ) -> HttpResponse:
     thread = list(
         Message.objects.filter(ticket=ticket)
@@ -118,12 +123,20 @@ def _case_page(
         .order_by("created_at", "pk")
     )
     events = ticket.events.select_related("actor").order_by("created_at", "pk")
+    escalations = with_level_names(
+        Escalation.objects.filter(ticket=ticket).select_related("actor", "assigned_to")
+    ).order_by("created_at", "pk")
+    level = ticket.escalation_level
     return render(request, "desk/case.html", {
         "ticket": ticket,
         "thread": thread,
         "history": describe(events),
         "reply_form": reply_form or ReplyForm(),
         "update_form": update_form or UpdateForm(ticket=ticket),
+        "escalate_form": escalate_form or EscalateForm(current=level),
+        "phone_form": phone_form or PhoneEscalationForm(current=level),
+        "escalations": escalations,
+        "level_name": level_names().get(level, ""),
         "priority_label": Priority(ticket.priority).label,
         "inline_types": INLINE_IMAGE_TYPES,
         **_plan_line(ticket),
@@ -226,3 +239,60 @@ def attachment(
     response["Content-Security-Policy"] = "sandbox"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def _escalated(request: HttpRequest, escalation: Escalation) -> None:
+    if escalation.assigned_to is not None:
+        who = f"assigned to {escalation.assigned_to.get_full_name()}"
+    else:
+        who = "NOBODY ON SHIFT: the case is unassigned and the level's contacts are alerted"
+    text = f"Escalated to level {level_label(escalation.to_level)}; {who}."
+    if escalation.nobody_on_shift:
+        messages.warning(request, text)
+    else:
+        messages.success(request, text)
+
+
+@agent_required
+def escalate_case(request: HttpRequest, case_id: str) -> HttpResponse:
+    """An agent escalates: to the next level, or to any level on purpose."""
+    ticket = get_case_for_agent(_agent(request), case_id)
+    if request.method != "POST":
+        return redirect(_case_url(ticket, "escalate"))
+    form = EscalateForm(request.POST, current=ticket.escalation_level)
+    if not form.is_valid():
+        return _case_page(request, ticket, escalate_form=form)
+    try:
+        escalation = escalate(
+            ticket.pk, source=Escalation.Source.AGENT, reason=form.cleaned_data["reason"],
+            actor=_agent(request), to_level=form.cleaned_data["to_level"],
+        )
+    except EscalationRefused as exc:
+        # Shown above the form, with what the agent typed still in it.
+        form.add_error(None, str(exc))
+        return _case_page(request, ticket, escalate_form=form)
+    _escalated(request, escalation)
+    return _see_other(_case_url(ticket, "escalate"))
+
+
+@agent_required
+def phone_escalation(request: HttpRequest, case_id: str) -> HttpResponse:
+    """An agent logs a customer's call asking to escalate."""
+    ticket = get_case_for_agent(_agent(request), case_id)
+    if request.method != "POST":
+        return redirect(_case_url(ticket, "escalate"))
+    form = PhoneEscalationForm(request.POST, current=ticket.escalation_level)
+    if not form.is_valid():
+        return _case_page(request, ticket, phone_form=form)
+    data = form.cleaned_data
+    try:
+        escalation = escalate(
+            ticket.pk, source=Escalation.Source.PHONE, reason=data["reason"],
+            actor=_agent(request), to_level=data["to_level"],
+            caller_name=data["caller_name"], caller_phone=data["caller_phone"],
+        )
+    except EscalationRefused as exc:
+        form.add_error(None, str(exc))
+        return _case_page(request, ticket, phone_form=form)
+    _escalated(request, escalation)
+    return _see_other(_case_url(ticket, "escalate"))

@@ -30,7 +30,8 @@ from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
 from casedesk.core.format import duration_text
 from casedesk.core.models import SiteConfiguration
-from casedesk.escalation.models import Level
+from casedesk.escalation.forms import WidgetForm
+from casedesk.escalation.models import Escalation, Level, with_level_names
 from casedesk.portal.forms import CaseFilterForm, ReplyForm, SubmitForm
 from casedesk.sla.models import Plan, Target
 from casedesk.tickets.access import (
@@ -111,7 +112,10 @@ def home(request: HttpRequest) -> HttpResponse:
     levels = list(Level.objects.filter(show_on_portal=True).order_by("number"))
     user = request.user
     sees_org = user.is_authenticated and not user.is_agent and user.sees_organization_cases()
-    return render(request, "portal/home.html", {"levels": levels, "sees_org": sees_org})
+    return render(request, "portal/home.html", {
+        "levels": levels, "sees_org": sees_org,
+        "escalate_form": WidgetForm(signed_in=user.is_authenticated),
+    })
 
 
 def kb_search(request: HttpRequest) -> HttpResponse:
@@ -229,8 +233,14 @@ def _render_case(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> HttpR
         .select_related("author").prefetch_related("attachments")
         .order_by("created_at", "pk")
     )
+    # Customers see where their case went and why; who at our end asked, and a caller's
+    # number, stay on the desk.
+    escalations = list(
+        with_level_names(Escalation.objects.filter(ticket=ticket)).order_by("created_at", "pk")
+    )
     return render(request, "portal/case.html", {
-        "ticket": ticket, "thread": thread, "form": form,
+        "ticket": ticket, "thread": thread, "form": form, "escalations": escalations,
+        "current_level": escalations[-1].to_name if escalations else "",
         "priority_label": Priority(ticket.priority).label,
         "files_lost": form.is_bound and bool(request.FILES),
     })

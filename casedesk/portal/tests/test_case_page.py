@@ -291,8 +291,9 @@ def test_the_case_page_needs_few_queries_whatever_the_thread(
                     [check_upload(png_upload(f"{n}.png"))])
     client.force_login(owner)
 
-    # session, user, the user's organization (visibility), case, thread with authors, files
-    with django_assert_max_num_queries(6):
+    # session, user, the user's organization (visibility), case, thread with authors, files,
+    # escalation history (with its levels' names)
+    with django_assert_max_num_queries(7):
         response = client.get(url(case))
 
     assert html(response).count('class="msg ') == 9
