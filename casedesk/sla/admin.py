@@ -64,5 +64,6 @@ class HolidayInline(admin.TabularInline):
 class CalendarAdmin(admin.ModelAdmin):
     form = CalendarForm
     list_display = ["name", "time_zone", "always_open", "country_holidays", "subdivision"]
+    readonly_fields = ["created_at"]
     search_fields = ["name"]
     inlines = [WeeklyHoursInline, HolidayInline]
