@@ -38,8 +38,8 @@ def hours(days: tuple[int, ...], start: time, end: time) -> dict[int, list[tuple
     return {day: [(start, end)] for day in days}
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # Sunday to Thursday 08:00-17:00, Friday and Saturday weekend, as in much of the Gulf.
