@@ -205,6 +205,9 @@ CASEDESK_ESCALATION_LIMIT_PER_EMAIL = env_int(
 )
 CASEDESK_ESCALATION_LIMIT_PER_CASE = env_int("CASEDESK_ESCALATION_LIMIT_PER_CASE", 3, minimum=1)
 
+# SLA: how often the background worker sweeps the clocks for warnings and breaches.
+CASEDESK_SLA_SWEEP_SECONDS = env_int("CASEDESK_SLA_SWEEP_SECONDS", 30, minimum=1)
+
 # Outbound mail: file://PATH (the embedded outbox, one .eml per message) or
 # smtp://user:pass@host:port (?tls=1 for STARTTLS) / smtps://... for implicit TLS.
 CASEDESK_EMAIL_URL = env_str("CASEDESK_EMAIL_URL", f"file://{DATA_DIR / 'outbox'}")

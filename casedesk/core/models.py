@@ -44,3 +44,21 @@ class SiteConfiguration(models.Model):
             config = cls.objects.filter(pk=1).first() or cls(pk=1)
             cache.set(CACHE_KEY, config, 60)
         return config
+
+
+class ScheduledRun(models.Model):
+    """When a periodic task (casedesk.core.schedule) is next due, shared by every worker.
+
+    A worker enqueues a tick only if its conditional UPDATE moved `next_run_at` forward
+    (one row changed): of several workers polling at once, exactly one wins each tick.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField()
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (next {self.next_run_at:%Y-%m-%d %H:%M:%S})"

@@ -1,10 +1,11 @@
-"""Support plans and their response targets per priority."""
+"""Support plans and their response targets per priority; the SLA clocks of each case."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,9 +19,29 @@ class Plan(models.Model):
     is_default = models.BooleanField(
         default=False, help_text="The plan of contacts without an organization."
     )
+    calendar = models.ForeignKey(
+        "sla.Calendar", on_delete=models.PROTECT, null=True, blank=True, related_name="plans",
+        help_text="The hours the targets count in. Empty: around the clock (24/7).",
+    )
+    warn_percent = models.PositiveSmallIntegerField(
+        default=75, validators=[MinValueValidator(1), MaxValueValidator(99)],
+        verbose_name="warn at (% of the target)",
+        help_text="The assignee and the level's contacts are warned when this share of a "
+        "target has passed (1-99).",
+    )
+    escalate_on_breach = models.BooleanField(
+        default=True,
+        help_text="When a target is missed, the case moves up one escalation level.",
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(warn_percent__gte=1, warn_percent__lte=99),
+                name="sla_plan_warn_percent_1_99",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -50,6 +71,102 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan}: {self.get_priority_display()}"
+
+
+class Clock(models.Model):
+    """One SLA target of one case: when it started, when it is due, and what became of it.
+
+    Written only through casedesk.sla.clocks (called by the case actions, with the case
+    locked) and casedesk.sla.jobs (the sweep). Times are UTC; `target_seconds` and
+    `paused_seconds` are business seconds in the plan's calendar, so
+
+        due_at = add_business_time(calendar, started_at, target_seconds + paused_seconds)
+
+    always holds for a clock that is not paused (and is what a recomputation redoes).
+    `next_check_at` is the next instant the sweep has work on this clock (the warning,
+    then the breach), or NULL when it has none: met, cancelled, paused, or already warned
+    and breached. The sweep reads only `next_check_at <= now` through its partial index,
+    so its cost follows the clocks that are due, never the number of open cases.
+    """
+
+    class Kind(models.TextChoices):
+        FIRST_RESPONSE = "first_response", "First response"
+        NEXT_RESPONSE = "next_response", "Next response"
+        RESOLUTION = "resolution", "Resolution"
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="clocks")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Snapshots: what the due time was computed from (a recomputation updates them).
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="clocks")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    started_at = models.DateTimeField()
+    target_seconds = models.PositiveIntegerField()
+    paused_seconds = models.PositiveBigIntegerField(default=0)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    warn_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        indexes = [
+            # The sweep's only read: a range scan of the clocks with work due.
+            models.Index(
+                fields=["next_check_at"], condition=Q(next_check_at__isnull=False),
+                name="clock_next_check",
+            ),
+            # The desk's "Breaching soon" view: running clocks by due time.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(met_at__isnull=True, cancelled_at__isnull=True,
+                            paused_at__isnull=True),
+                name="clock_running_due",
+            ),
+        ]
+        constraints = [
+            # A case has at most one live clock per kind; the ones before it stay as history.
+            models.UniqueConstraint(
+                fields=["ticket", "kind"],
+                condition=Q(met_at__isnull=True, cancelled_at__isnull=True),
+                name="clock_one_live_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} {self.get_kind_display()}"
+
+    @property
+    def is_live(self) -> bool:
+        """Not met and not cancelled: it still counts (it may be paused or breached)."""
+        return self.met_at is None and self.cancelled_at is None
+
+    @property
+    def is_running(self) -> bool:
+        return self.is_live and self.paused_at is None
+
+    @property
+    def is_paused(self) -> bool:
+        return self.is_live and self.paused_at is not None
+
+    @property
+    def met_late(self) -> bool:
+        return self.met_at is not None and self.met_at > self.due_at
+
+    def pending_check(self) -> datetime | None:
+        """The next instant the sweep must look at this clock, or None."""
+        if not self.is_running:
+            return None
+        instants = []
+        if self.warned_at is None and self.warn_at is not None and self.breached_at is None:
+            instants.append(self.warn_at)
+        if self.breached_at is None:
+            instants.append(self.due_at)
+        return min(instants) if instants else None
 
 
 # Calendars: the hours that SLA targets count in (casedesk.sla.calendar does the arithmetic).

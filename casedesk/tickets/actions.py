@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +24,8 @@ from casedesk.core.files import CheckedFile
 from casedesk.core.format import duration_text
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
-from casedesk.sla.models import Plan
+from casedesk.sla import clocks as sla_clocks
+from casedesk.sla.models import Clock, Plan
 from casedesk.tickets.models import (
     Attachment,
     CaseCounter,
@@ -157,19 +159,25 @@ def submit_case(
                 ticket, Event.Kind.CREATED, requester, channel=channel, priority=priority,
                 subject=subject, attachments=len(attachments),
             )
+            clocks = sla_clocks.start_case(ticket, at=now)
             invited = needs_invitation(requester)
             if invited:
                 invite(requester, case_id=ticket.pk)
-            queue_acknowledgement(ticket, requester, message)
+            queue_acknowledgement(ticket, requester, message, clocks)
     except BaseException:
         remove_files(written)
         raise
     return Submission(ticket=ticket, requester=requester, invited=invited)
 
 
-def queue_acknowledgement(ticket: Ticket, requester: User, message: Message) -> None:
-    plan = plan_for(requester)
-    target = plan.first_response_target(ticket.priority) if plan else None
+def queue_acknowledgement(
+    ticket: Ticket, requester: User, message: Message, clocks: list[Clock]
+) -> None:
+    # The promise the mail states is the case's own first-response clock (none: the plan
+    # has no target for this priority, and the mail promises nothing).
+    first = next((c for c in clocks if c.kind == Clock.Kind.FIRST_RESPONSE), None)
+    plan = first.plan if first else None
+    target = timedelta(seconds=first.target_seconds) if first else None
     mail = queue_mail(
         kind=OutboundMail.Kind.ACKNOWLEDGEMENT,
         ticket=ticket,
@@ -215,7 +223,12 @@ def _set_status(ticket: Ticket, actor: User | None, status: str, **extra: Any) -
         return False
     old = ticket.status
     touch(ticket, **_status_changes(ticket, status))
-    record(ticket, Event.Kind.STATUS, actor, old=old, new=status, **extra)
+    event = record(ticket, Event.Kind.STATUS, actor, old=old, new=status, **extra)
+    # The event's own time: the SLA pauses and the status history then agree exactly.
+    sla_clocks.on_status_change(
+        ticket, old, status, at=event.created_at, actor=actor,
+        by_customer=extra.get("reason") == "reopened_by_customer",
+    )
     return True
 
 
@@ -240,7 +253,10 @@ def change_priority(ticket_id: int, actor: User, priority: int) -> Ticket:
         if ticket.priority != priority:
             old = ticket.priority
             touch(ticket, priority=priority)
-            record(ticket, Event.Kind.PRIORITY, actor, old=old, new=priority)
+            event = record(ticket, Event.Kind.PRIORITY, actor, old=old, new=priority)
+            sla_clocks.on_priority_change(
+                ticket, old, priority, at=event.created_at, actor=actor
+            )
     return ticket
 
 
@@ -288,7 +304,7 @@ def add_message(
             )
             attachments = store_attachments(ticket, message, files)
             written.extend(a.file.path for a in attachments)
-            record(
+            event = record(
                 ticket, Event.Kind.NOTE if internal else Event.Kind.REPLY, author,
                 message=message.pk, attachments=len(attachments),
             )
@@ -297,6 +313,10 @@ def add_message(
             else:
                 touch(ticket, last_message_at=now)
             if author.is_agent:
+                if not internal:
+                    # Before any status change: a reply that also resolves the case meets
+                    # the response clock, and only then the resolution clock.
+                    sla_clocks.on_agent_reply(ticket, at=event.created_at)
                 status = new_status
                 if status is None and ticket.status == Ticket.Status.NEW and not internal:
                     status = Ticket.Status.OPEN
@@ -304,9 +324,11 @@ def add_message(
                     _set_status(ticket, author, status)
                 if not internal:
                     queue_reply_mail(ticket, message, attachments)
-            elif ticket.status != Ticket.Status.OPEN and ticket.status != Ticket.Status.NEW:
-                # The customer answered: the case needs an agent again.
-                _set_status(ticket, author, Ticket.Status.OPEN, reason="customer_reply")
+            else:
+                if ticket.status != Ticket.Status.OPEN and ticket.status != Ticket.Status.NEW:
+                    # The customer answered: the case needs an agent again.
+                    _set_status(ticket, author, Ticket.Status.OPEN, reason="customer_reply")
+                sla_clocks.on_customer_message(ticket, at=now)
     except BaseException:
         remove_files(written)
         raise

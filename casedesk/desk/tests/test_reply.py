@@ -38,7 +38,7 @@ def test_a_public_reply_is_stored_opens_the_case_and_is_mailed_in_the_thread(
     assert ticket.status == "open"
     assert list(
         Event.objects.filter(ticket=ticket).values_list("kind", flat=True)
-    ) == ["created", "reply", "status"]
+    ) == ["created", "reply", "sla_met", "status"]
     mails = [m for m in send_mail() if m["Message-ID"] != ack.message_id]
     assert len(mails) == 1
     mail = mails[0]

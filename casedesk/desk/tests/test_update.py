@@ -50,7 +50,10 @@ def test_changing_the_status_writes_one_event(agent, agent_client, contact):
     assert ticket.status == "pending"
     assert events(ticket, "status") == [("new", "pending")]
     assert Event.objects.get(ticket=ticket, kind="status").actor == agent
-    assert Event.objects.filter(ticket=ticket).count() == 2
+    # Besides the status event, waiting on the customer pauses the SLA clocks.
+    assert list(Event.objects.filter(ticket=ticket).values_list("kind", flat=True)) == [
+        "created", "status", "sla_paused"
+    ]
     page = agent_client.get(response["Location"]).content.decode()
     assert "Saved: status Waiting on customer." in page
 
@@ -63,7 +66,10 @@ def test_changing_the_priority_writes_one_event(agent_client, contact):
     ticket.refresh_from_db()
     assert ticket.priority == Priority.HIGH
     assert events(ticket, "priority") == [(Priority.LOW, Priority.HIGH)]
-    assert Event.objects.filter(ticket=ticket).count() == 2
+    # Besides the priority event, the SLA due times are recomputed for the new priority.
+    assert list(Event.objects.filter(ticket=ticket).values_list("kind", flat=True)) == [
+        "created", "priority", "sla_recomputed"
+    ]
 
 
 def test_assigning_and_unassigning_write_one_event_each(
@@ -91,7 +97,7 @@ def test_three_changes_at_once_write_three_events(agent, agent_client, contact):
                 assignee=agent.pk)
 
     kinds = list(Event.objects.filter(ticket=ticket).values_list("kind", flat=True))
-    assert kinds == ["created", "status", "priority", "assignee"]
+    assert kinds == ["created", "status", "priority", "sla_recomputed", "assignee"]
 
 
 def test_saving_without_a_change_writes_nothing(agent_client, contact):

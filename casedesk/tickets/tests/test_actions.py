@@ -35,7 +35,10 @@ def test_every_agent_change_writes_one_event_with_old_and_new(db):
     change_status(ticket.pk, agent, Ticket.Status.PENDING)
     assign(ticket.pk, agent, agent)
 
-    assert kinds(ticket) == ["created", "status", "priority", "assignee"]
+    # Pending pauses the SLA clocks and a new priority recomputes them: each says so.
+    assert kinds(ticket) == [
+        "created", "status", "sla_paused", "priority", "sla_recomputed", "assignee"
+    ]
     status_event = Event.objects.get(ticket=ticket, kind="status")
     assert status_event.data == {"old": "new", "new": "pending"}
     assert status_event.actor == agent
@@ -89,7 +92,8 @@ def test_public_reply_is_mailed_in_the_thread_and_a_note_is_not(db, send_mail):
     ticket.refresh_from_db()
     # The first public agent reply takes a new case into work.
     assert ticket.status == Ticket.Status.OPEN
-    assert kinds(ticket) == ["created", "note", "reply", "status"]
+    # The reply met the first-response target (the note did not).
+    assert kinds(ticket) == ["created", "note", "reply", "sla_met", "status"]
 
 
 def test_a_customer_reply_reopens_a_resolved_case_and_ends_a_wait(db):

@@ -4,16 +4,23 @@ It is django_tasks_db's `db_worker` with casedesk's defaults: every queue casede
 (settings.TASKS), and no autoreload. Any number of workers may run at once against one
 database: each claims a job inside a locked transaction (SKIP LOCKED on PostgreSQL, the
 write lock on SQLite), so no job runs twice.
+
+Each worker also runs the periodic schedule (casedesk.core.schedule) in a small thread that
+enqueues due periodic tasks; the ticks are claimed through the database, so running many
+workers never enqueues one tick twice. `--no-scheduler` leaves that to the other workers.
 """
 
 from __future__ import annotations
 
 import logging
 from argparse import ArgumentParser
+from typing import Any
 
 from django.conf import settings
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+from casedesk.core.schedule import Scheduler
 
 
 def casedesk_queues() -> str:
@@ -26,6 +33,15 @@ class Command(DbWorkerCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.set_defaults(queue_name=casedesk_queues(), reload=False)
+        parser.add_argument(
+            "--no-scheduler", action="store_false", dest="scheduler",
+            help="Do not enqueue periodic tasks (SLA sweeps) from this worker.",
+        )
+
+    def handle(self, *args: Any, scheduler: bool = True, **options: Any) -> None:
+        if scheduler and not options.get("batch"):
+            Scheduler().start()
+        super().handle(*args, **options)
 
     def configure_logging(self, verbosity: int) -> None:
         super().configure_logging(verbosity)

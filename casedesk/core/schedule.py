@@ -1,0 +1,132 @@
+"""Every periodic task casedesk runs, declared here and nowhere else.
+
+`casedesk worker` runs `Scheduler` in a small thread: every second it enqueues the tasks
+whose time has come, as ordinary jobs that any worker then runs. Each tick is claimed
+through a `ScheduledRun` row with a conditional UPDATE (`next_run_at <= now` moved to
+`now + every`), in the same transaction as the enqueued job: with several workers polling
+at once, exactly one of them enqueues each tick, and a crash between the two leaves
+neither. A worker that was down does not catch up on missed ticks: the next tick runs
+once, then the interval starts again from then.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, transaction
+from django.db.utils import DatabaseError
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from casedesk.core.models import ScheduledRun
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    # A django_tasks Task, by dotted path (imported when the tick runs).
+    task: str
+    every: timedelta
+
+
+def periodic_tasks() -> list[Periodic]:
+    """The schedule. Intervals come from settings, read when the worker asks."""
+    return [
+        Periodic("sla.sweep", "casedesk.sla.jobs.sweep_due_clocks",
+                 timedelta(seconds=settings.CASEDESK_SLA_SWEEP_SECONDS)),
+    ]
+
+
+def claim(periodic: Periodic, now: datetime) -> bool:
+    """Whether this caller won the tick of `periodic` due at `now` (and moved it on).
+
+    Call inside the transaction that enqueues the task.
+    """
+    moved = ScheduledRun.objects.filter(name=periodic.name, next_run_at__lte=now).update(
+        next_run_at=now + periodic.every, last_run_at=now
+    )
+    if moved:
+        return True
+    if ScheduledRun.objects.filter(name=periodic.name).exists():
+        return False
+    # First tick ever: the row is created already moved on; of two workers creating it at
+    # once, the unique name lets one in and the other (savepoint rolled back) loses.
+    try:
+        with transaction.atomic():
+            ScheduledRun.objects.create(
+                name=periodic.name, next_run_at=now + periodic.every, last_run_at=now
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def tick(now: datetime | None = None, tasks: list[Periodic] | None = None) -> list[str]:
+    """Enqueue every periodic task that is due and that this caller wins. Returns their
+    names. Each claim and its job commit together."""
+    now = now or timezone.now()
+    enqueued = []
+    for periodic in tasks if tasks is not None else periodic_tasks():
+        with transaction.atomic():
+            if claim(periodic, now):
+                import_string(periodic.task).enqueue()
+                enqueued.append(periodic.name)
+    return enqueued
+
+
+class Scheduler:
+    """The worker's scheduling loop, in a daemon thread of the worker process.
+
+    It only enqueues: the jobs run in the worker's own loop (or any other worker's). It
+    skips its UPDATE until the soonest next_run_at it knows of has come, so an idle
+    install does not take SQLite's write lock every second. A database error (SQLite busy,
+    PostgreSQL restarting) is logged and retried on the next poll.
+    """
+
+    def __init__(self, poll_seconds: float = 1.0,
+                 tasks: Callable[[], list[Periodic]] = periodic_tasks) -> None:
+        self.poll_seconds = poll_seconds
+        self.tasks = tasks
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="casedesk-scheduler", daemon=True)
+        self.not_before: datetime | None = None
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def poll(self) -> list[str]:
+        now = timezone.now()
+        if self.not_before is not None and now < self.not_before:
+            return []
+        tasks = self.tasks()
+        enqueued = tick(now, tasks)
+        names = [p.name for p in tasks]
+        soonest = ScheduledRun.objects.filter(name__in=names).order_by("next_run_at").first()
+        known = ScheduledRun.objects.filter(name__in=names).count() == len(names)
+        self.not_before = soonest.next_run_at if soonest is not None and known else None
+        return enqueued
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                close_old_connections()
+                for name in self.poll():
+                    log.debug("Enqueued periodic task %s", name)
+            except DatabaseError as error:
+                log.warning("Scheduler: %s; retrying", error)
+                self.not_before = None
+            except Exception:  # noqa: BLE001 - the loop must outlive any one bad tick
+                log.exception("Scheduler tick failed; retrying")
+                self.not_before = None
+            self.stopped.wait(self.poll_seconds)
+        close_old_connections()

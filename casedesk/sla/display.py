@@ -1,0 +1,197 @@
+"""How SLA clocks read on a page: time left or overdue, in the reader's time zone.
+
+Nothing here writes. The desk's queue gets each listed case's next due clock with one
+query for the whole page (`attach_time_left`); the case pages and the portal get their
+lines from `case_clocks` and `customer_lines`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from casedesk.sla import calendar as sla_calendar
+from casedesk.sla.models import Clock
+from casedesk.tickets.models import Ticket
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def duration(seconds: int) -> str:
+    """"3d 4h", "2h 14m", "2h", "35m", "<1m": short enough for a queue cell."""
+    seconds = max(0, int(seconds))
+    minutes = seconds // 60
+    if minutes == 0:
+        return "<1m"
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {mins}m" if mins else f"{hours}h"
+    return f"{mins}m"
+
+
+def zone_named(*names: str | None) -> ZoneInfo:
+    """The first of `names` that is a time zone this server knows; UTC otherwise (a
+    mistyped zone on a profile shows UTC times, labelled as such, rather than an error)."""
+    for name in names:
+        if name:
+            try:
+                return sla_calendar.get_zone(name)
+            except sla_calendar.InvalidCalendar:
+                continue
+    return UTC_ZONE
+
+
+def viewer_zone(user: Any, ticket: Ticket | None = None) -> ZoneInfo:
+    """The reader's zone: their own, else their organization's, else UTC.
+
+    `user` may be anonymous (the confirmation page after an anonymous submission): then
+    the case's requester is the reader.
+    """
+    if not getattr(user, "is_authenticated", False) and ticket is not None:
+        user = ticket.requester
+    if not getattr(user, "is_authenticated", False):
+        return UTC_ZONE
+    organization = None if getattr(user, "is_agent", False) else user.organization
+    return zone_named(user.time_zone, organization.time_zone if organization else None)
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """A clock as a cell: `state` is the colour class (ok, warn, breach, paused, met,
+    cancelled), `text` what it says."""
+
+    state: str
+    text: str
+    kind: str
+    label: str
+    due_at: datetime | None
+
+    @property
+    def css(self) -> str:
+        return f"sla-{self.state}"
+
+
+def time_left(clock: Clock, now: datetime | None = None) -> TimeLeft:
+    now = now or timezone.now()
+    label = str(clock.get_kind_display())
+    if clock.met_at is not None:
+        late = (clock.met_at - clock.due_at).total_seconds()
+        text = f"met {duration(int(late))} late" if late > 0 else "met"
+        return TimeLeft("met", text, clock.kind, label, clock.due_at)
+    if clock.cancelled_at is not None:
+        return TimeLeft("cancelled", "cancelled", clock.kind, label, None)
+    if clock.paused_at is not None:
+        return TimeLeft("paused", "paused", clock.kind, label, clock.due_at)
+    left = (clock.due_at - now).total_seconds()
+    if left <= 0:
+        return TimeLeft("breach", f"overdue by {duration(int(-left))}", clock.kind, label,
+                        clock.due_at)
+    warned = clock.warned_at is not None or (clock.warn_at is not None and clock.warn_at <= now)
+    return TimeLeft("warn" if warned else "ok", f"{duration(int(left))} left", clock.kind,
+                    label, clock.due_at)
+
+
+def next_due(clocks: Iterable[Clock], now: datetime | None = None) -> TimeLeft | None:
+    """The clock that matters most for a case: the running one due first, else a paused
+    one (shown as paused), else None."""
+    live = [c for c in clocks if c.is_live]
+    running = sorted((c for c in live if c.paused_at is None), key=lambda c: c.due_at)
+    if running:
+        return time_left(running[0], now)
+    if live:
+        return time_left(live[0], now)
+    return None
+
+
+LIST_FIELDS = ("id", "ticket_id", "kind", "due_at", "warn_at", "warned_at", "paused_at",
+               "met_at", "cancelled_at")
+
+
+def attach_time_left(tickets: list[Ticket], now: datetime | None = None) -> None:
+    """Set `sla` (a TimeLeft or None) on each case of a list page: one query per page."""
+    now = now or timezone.now()
+    by_ticket: dict[int, list[Clock]] = {t.pk: [] for t in tickets}
+    if by_ticket:
+        for clock in Clock.objects.filter(
+            ticket_id__in=list(by_ticket), met_at__isnull=True, cancelled_at__isnull=True
+        ).only(*LIST_FIELDS):
+            by_ticket[clock.ticket_id].append(clock)
+    for ticket in tickets:
+        ticket.sla = next_due(by_ticket.get(ticket.pk, []), now)  # type: ignore[attr-defined]
+
+
+def local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
+    return value.astimezone(zone) if value is not None else None
+
+
+def when_text(value: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
+    """"14:30" today, "Tue 3 Dec, 14:30" another day, "3 Dec 2027, 14:30" another year,
+    in `zone`."""
+    at = value.astimezone(zone)
+    today = (now or timezone.now()).astimezone(zone)
+    if at.date() == today.date():
+        return f"{at:%H:%M}"
+    if at.year == today.year:
+        return f"{at:%a} {at.day} {at:%b}, {at:%H:%M}"
+    return f"{at.day} {at:%b %Y}, {at:%H:%M}"
+
+
+def zone_label(zone: ZoneInfo) -> str:
+    return str(zone.key)
+
+
+def case_clocks(ticket: Ticket, now: datetime | None = None) -> list[TimeLeft]:
+    """Every clock of a case (live first, then by start), as cells for the desk."""
+    now = now or timezone.now()
+    clocks = sorted(Clock.objects.filter(ticket=ticket),
+                    key=lambda c: (not c.is_live, c.started_at, c.pk))
+    return [time_left(c, now) for c in clocks]
+
+
+@dataclass(frozen=True)
+class CustomerLine:
+    """What the customer reads about one response target."""
+
+    label: str
+    text: str
+    state: str
+
+
+def customer_lines(ticket: Ticket, zone: ZoneInfo, now: datetime | None = None
+                   ) -> list[CustomerLine]:
+    """The response target the customer is waiting on, or the last one met, e.g.
+    "First response due by 14:30 (your time)". Empty when the case has no response clock:
+    the plan sets no response target for the case's priority."""
+    now = now or timezone.now()
+    clocks = [c for c in Clock.objects.filter(ticket=ticket).order_by("-started_at", "-pk")
+              if c.kind != Clock.Kind.RESOLUTION]
+    live = [c for c in clocks if c.is_live]
+    lines = []
+    for clock in live or clocks[:1]:
+        label = str(clock.get_kind_display())
+        due = when_text(clock.due_at, zone, now)
+        if clock.met_at is not None:
+            text = f"{label}: answered at {when_text(clock.met_at, zone, now)} (your time)"
+            state = "met"
+        elif clock.cancelled_at is not None:
+            continue
+        elif clock.paused_at is not None:
+            text = (f"{label}: the clock is paused while we wait for your reply; "
+                    "it runs again when you answer")
+            state = "paused"
+        elif clock.due_at <= now:
+            text = f"{label} was due by {due} (your time); we are on it"
+            state = "breach"
+        else:
+            text = f"{label} due by {due} (your time)"
+            state = "ok"
+        lines.append(CustomerLine(label, text, state))
+    return lines

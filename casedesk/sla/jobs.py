@@ -1,0 +1,281 @@
+"""Background work on SLA clocks: the periodic sweep, and recomputations after admin edits.
+
+The sweep (`sweep`) finds the clocks whose warning or due time has come, records each
+warning and each breach once (an Event on the case), escalates a breached case one level
+when its plan says so, and mails the assignee and the level's contacts. It reads only the
+clocks with `next_check_at <= now`, through the partial index on next_check_at: an empty
+sweep is one index probe, whatever the number of open cases.
+
+Any number of sweeps may run at once. Each batch is one transaction that claims its clocks
+and their cases:
+
+- PostgreSQL: `SELECT ... FOR UPDATE OF clock, ticket SKIP LOCKED`. Two sweeps take
+  disjoint batches; a clock whose case an action holds (a reply being saved) is skipped
+  and seen by the next sweep, so the sweep never waits on an agent and never deadlocks
+  with an action (actions lock the case, then its clocks; the sweep waits for neither).
+- SQLite: transactions start IMMEDIATE (settings), so the batch holds the database's
+  write lock from its first read: a second sweep waits, then reads what the first left.
+
+Within the lock, a clock is handled only if its warning/breach is still unrecorded, and
+`next_check_at` then moves to its next pending instant or NULL; so even a clock read twice
+is handled once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks import task
+
+from casedesk.core.choices import Priority
+from casedesk.mail.actions import queue_mail
+from casedesk.mail.models import OutboundMail
+from casedesk.sla import clocks as sla_clocks
+from casedesk.sla.display import duration
+from casedesk.sla.models import Clock
+from casedesk.tickets.models import Event, Ticket
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+
+
+@dataclass
+class SweepResult:
+    claimed: int = 0
+    warned: int = 0
+    breached: int = 0
+    escalated: int = 0
+    escalation_refused: int = 0
+    mails: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Alert:
+    """One warning or breach, for the notification mail."""
+
+    kind: str  # "warning" or "breach"
+    clock: Clock
+    escalated_to: int | None = None
+    refused: str = ""
+
+
+@dataclass
+class Batch:
+    now: datetime
+    alerts: list[Alert] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+def due_clocks(now: datetime, size: int) -> QuerySet[Clock]:
+    """The next `size` clocks with work due at `now`, oldest due first, claimed (see the
+    module's docstring) until the caller's transaction ends."""
+    clocks = (
+        Clock.objects.filter(next_check_at__lte=now)
+        .select_related("ticket", "ticket__assignee", "plan")
+        .order_by("next_check_at")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        clocks = clocks.select_for_update(skip_locked=True, of=("self", "ticket"))
+    return clocks[:size]
+
+
+def sweep(now: datetime | None = None, batch: int = SWEEP_BATCH) -> SweepResult:
+    """Handle every clock due at `now` (default: now), `batch` clocks per transaction."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    result = SweepResult()
+    levels = _levels()
+    while True:
+        claimed = _sweep_batch(now, batch, result, levels)
+        if claimed:
+            result.batches += 1
+        # Every clock handled moved past `now` (or to NULL), so a short batch means none
+        # is left that another sweep is not already holding.
+        if claimed < batch:
+            break
+    result.seconds = round(time.perf_counter() - started, 4)
+    return result
+
+
+def _sweep_batch(now: datetime, size: int, result: SweepResult,
+                 levels: dict[int, Any]) -> int:
+    with transaction.atomic():
+        clocks = list(due_clocks(now, size))
+        if not clocks:
+            return 0
+        batch = Batch(now)
+        for clock in clocks:
+            _check(clock, batch)
+        Clock.objects.bulk_update(clocks, ["warned_at", "breached_at", "next_check_at"])
+        Event.objects.bulk_create(batch.events)
+        _escalate(batch, result)
+        result.mails += _notify(batch, levels)
+        result.claimed += len(clocks)
+        result.warned += sum(1 for a in batch.alerts if a.kind == "warning")
+        result.breached += sum(1 for a in batch.alerts if a.kind == "breach")
+    return len(clocks)
+
+
+def _check(clock: Clock, batch: Batch) -> None:
+    """Record what is due on this clock at batch.now, once; then move next_check_at on."""
+    now = batch.now
+    ticket = clock.ticket
+    if not ticket.is_open:
+        # Resolving a case stops its clocks in the same transaction; a live clock on a
+        # closed case is a leftover, not something to alert on.
+        log.warning("Clock %s of case %s (status %s) was still live", clock.pk, ticket.pk,
+                    ticket.status)
+        clock.next_check_at = None
+        return
+    if (clock.warned_at is None and clock.breached_at is None and clock.warn_at is not None
+            and clock.warn_at <= now):
+        clock.warned_at = now
+        # Both due at once (a recomputation, a stopped worker): the breach says it all.
+        if clock.due_at > now:
+            batch.events.append(Event(
+                ticket=ticket, kind=Event.Kind.SLA_WARNING, created_at=now,
+                data={"clock": clock.pk, "kind": clock.kind, "due_at": sla_clocks.iso(
+                    clock.due_at), "percent": clock.plan.warn_percent},
+            ))
+            batch.alerts.append(Alert("warning", clock))
+    if clock.breached_at is None and clock.due_at <= now:
+        clock.breached_at = now
+        batch.events.append(Event(
+            ticket=ticket, kind=Event.Kind.SLA_BREACH, created_at=now,
+            data={"clock": clock.pk, "kind": clock.kind,
+                  "due_at": sla_clocks.iso(clock.due_at),
+                  "escalate": clock.plan.escalate_on_breach},
+        ))
+        batch.alerts.append(Alert("breach", clock))
+    clock.next_check_at = clock.pending_check()
+
+
+def _escalate(batch: Batch, result: SweepResult) -> None:
+    """One level up per case per batch (two clocks of a case breaching together move it
+    one level, not two), for plans that escalate on breach."""
+    from casedesk.escalation.actions import EscalationRefused, escalate
+
+    done: set[int] = set()
+    for alert in batch.alerts:
+        clock = alert.clock
+        if alert.kind != "breach" or not clock.plan.escalate_on_breach:
+            continue
+        if clock.ticket_id in done:
+            continue
+        done.add(clock.ticket_id)
+        reason = (f"SLA breach: the {clock.get_kind_display().lower()} target "
+                  f"({duration(clock.target_seconds)}) was due "
+                  f"{clock.due_at:%Y-%m-%d %H:%M} UTC.")
+        try:
+            escalation = escalate(clock.ticket_id, source="sla", reason=reason)
+        except EscalationRefused as refused:
+            # At the top level already, or another rule: the breach stays recorded.
+            alert.refused = str(refused)
+            result.escalation_refused += 1
+            continue
+        except Exception:  # noqa: BLE001 - a failed escalation must not lose the breach
+            # escalate() ran in a savepoint, rolled back; the batch goes on.
+            log.exception("SLA escalation of case %s failed", clock.ticket_id)
+            alert.refused = "the escalation failed (see the worker's log)"
+            result.escalation_refused += 1
+            continue
+        alert.escalated_to = escalation.to_level
+        result.escalated += 1
+
+
+def _levels() -> dict[int, Any]:
+    from casedesk.escalation.models import Level
+
+    return {level.number: level for level in Level.objects.all()}
+
+
+def _recipients(ticket: Ticket, levels: dict[int, Any]) -> list[str]:
+    """The case's assignee and its level's contacts, each once."""
+    found: dict[str, str] = {}
+    if ticket.assignee is not None and ticket.assignee.is_active and ticket.assignee.email:
+        found[ticket.assignee.email.lower()] = ticket.assignee.email
+    level = levels.get(ticket.escalation_level)
+    if level is not None:
+        addresses = level.notify_list() if hasattr(level, "notify_list") else [level.email]
+        for address in addresses:
+            if address:
+                found.setdefault(address.lower(), address)
+    return list(found.values())
+
+
+def _notify(batch: Batch, levels: dict[int, Any]) -> int:
+    """One mail per recipient per batch, listing every warning and breach for them: a
+    burst of breaches is one message to read, not hundreds."""
+    by_recipient: dict[str, list[Alert]] = defaultdict(list)
+    for alert in batch.alerts:
+        for address in _recipients(alert.clock.ticket, levels):
+            by_recipient[address].append(alert)
+    for address, alerts in by_recipient.items():
+        breaches = [a for a in alerts if a.kind == "breach"]
+        warnings = [a for a in alerts if a.kind == "warning"]
+        if len(alerts) == 1:
+            alert = alerts[0]
+            what = "SLA breached" if alert.kind == "breach" else "SLA due soon"
+            subject = (f"[Case #{alert.clock.ticket_id}] {what}: "
+                       f"{alert.clock.get_kind_display().lower()}")
+        else:
+            parts = [f"{len(breaches)} breached" if breaches else "",
+                     f"{len(warnings)} due soon" if warnings else ""]
+            subject = "SLA: " + ", ".join(p for p in parts if p)
+        queue_mail(
+            kind=OutboundMail.Kind.OTHER,
+            ticket=alerts[0].clock.ticket if len(alerts) == 1 else None,
+            to=address, subject=subject, template="sla/mail/alert.txt",
+            context={"breaches": [_line(a, batch.now) for a in breaches],
+                     "warnings": [_line(a, batch.now) for a in warnings]},
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+    return len(by_recipient)
+
+
+def _line(alert: Alert, now: datetime) -> dict[str, Any]:
+    clock = alert.clock
+    ticket = clock.ticket
+    return {
+        "case": ticket.pk, "subject": ticket.subject, "kind": clock.get_kind_display(),
+        "priority": Priority(clock.priority).label if clock.priority in Priority.values
+        else clock.priority,
+        "plan": clock.plan.name, "target": duration(clock.target_seconds),
+        "due_at": clock.due_at, "left": duration(
+            int(abs((clock.due_at - now).total_seconds()))),
+        "escalated_to": alert.escalated_to, "refused": alert.refused,
+        "url": settings.CASEDESK_BASE_URL + reverse("desk:case", args=[ticket.pk]),
+    }
+
+
+@task(queue_name="default")
+def sweep_due_clocks() -> dict[str, Any]:
+    """The periodic sweep (casedesk.core.schedule)."""
+    return asdict(sweep())
+
+
+@task(queue_name="default")
+def recompute_clocks(plan_id: int | None = None, organization_id: int | None = None,
+                     calendar_id: int | None = None) -> int:
+    """Recompute after an admin's edit (casedesk.sla.clocks.schedule_recompute)."""
+    changed = 0
+    if plan_id is not None:
+        changed += sla_clocks.recompute_for_plan(plan_id)
+    if organization_id is not None:
+        changed += sla_clocks.recompute_for_organization(organization_id)
+    if calendar_id is not None:
+        changed += sla_clocks.recompute_for_calendar(calendar_id)
+    return changed

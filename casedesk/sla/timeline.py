@@ -1,0 +1,266 @@
+"""How each due time of a case was computed, step by step, so a person can redo the sum.
+
+For every clock: when it started, under which plan, priority and target; which calendar
+counted the time and which stretches it skipped (closed hours, weekends, holidays, from
+casedesk.sla.calendar.explain); each pause and how far it moved the due time; each
+recomputation (priority or plan change, plan edited) with the old and new due time; then
+warnings, breaches, and when the target was met. The customer's version (`customer=True`)
+leaves out the internal alerts (warnings, breaches, escalation) and nothing else.
+
+Read from the clocks and the case's SLA events only: two queries, plus the plan's calendar
+when it is not around the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from casedesk.sla import calendar as sla_calendar
+from casedesk.sla.clocks import priority_label, spec_for
+from casedesk.sla.display import TimeLeft, duration, time_left
+from casedesk.sla.models import Clock
+from casedesk.tickets.models import Event, Ticket
+
+SLA_EVENTS = (
+    Event.Kind.SLA_PAUSED, Event.Kind.SLA_RESUMED, Event.Kind.SLA_RECOMPUTED,
+    Event.Kind.SLA_WARNING, Event.Kind.SLA_BREACH, Event.Kind.SLA_MET,
+)
+# A calendar walk longer than this is summarized (a 96-hour target over a holiday
+# fortnight has a few dozen stretches; a months-long resolution target could have more).
+MAX_SKIPPED = 40
+RECOMPUTE_REASONS = {
+    "priority": "Priority changed",
+    "plan": "The organization's plan changed",
+    "plan_edited": "The plan was edited",
+}
+
+
+@dataclass
+class Step:
+    at: datetime | None
+    kind: str
+    text: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClockStory:
+    clock: Clock
+    label: str
+    now: TimeLeft
+    steps: list[Step]
+    sum_text: str
+
+
+def _when(value: datetime | str | None, zone: ZoneInfo) -> str:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is None:
+        return "?"
+    local = value.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M}"
+
+
+def _parse(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def _events_by_clock(ticket: Ticket) -> dict[int, list[tuple[Event, dict[str, Any]]]]:
+    found: dict[int, list[tuple[Event, dict[str, Any]]]] = {}
+    for event in ticket.events.filter(kind__in=SLA_EVENTS).order_by("created_at", "pk"):
+        data = event.data or {}
+        rows = data.get("clocks") or [data]
+        for row in rows:
+            if isinstance(row, dict) and row.get("clock"):
+                found.setdefault(int(row["clock"]), []).append((event, row))
+    return found
+
+
+def timelines(ticket: Ticket, zone: ZoneInfo, *, customer: bool = False,
+              now: datetime | None = None) -> list[ClockStory]:
+    """One story per clock of the case, oldest first."""
+    now = now or timezone.now()
+    clocks = list(Clock.objects.filter(ticket=ticket).select_related("plan__calendar")
+                  .order_by("started_at", "pk"))
+    if not clocks:
+        return []
+    events = _events_by_clock(ticket)
+    specs: dict[int, sla_calendar.CalendarSpec] = {}
+    stories = []
+    for clock in clocks:
+        if clock.plan_id not in specs:
+            specs[clock.plan_id] = spec_for(clock.plan)
+        stories.append(_story(clock, events.get(clock.pk, []), specs[clock.plan_id], zone,
+                              customer, now))
+    return stories
+
+
+def _story(clock: Clock, events: list[tuple[Event, dict[str, Any]]],
+           spec: sla_calendar.CalendarSpec, zone: ZoneInfo, customer: bool,
+           now: datetime) -> ClockStory:
+    label = str(clock.get_kind_display())
+    steps = [_start_step(clock, events, zone)]
+    calendar = clock.plan.calendar
+    if spec.always_open:
+        steps.append(Step(None, "calendar", "Counted around the clock (24/7): every hour "
+                                            "counts."))
+    else:
+        name = calendar.name if calendar else "the plan's calendar"
+        steps.append(Step(None, "calendar", f"Counted in the open hours of {name} "
+                                            f"({spec.time_zone}).",
+                          _skipped(spec, clock, zone)))
+    for event, row in events:
+        step = _event_step(event, row, clock, zone, customer)
+        if step is not None:
+            steps.append(step)
+    if clock.cancelled_at is not None:
+        steps.append(Step(clock.cancelled_at, "cancelled",
+                          f"Stopped at {_when(clock.cancelled_at, zone)}: "
+                          f"{clock.cancel_reason or 'no longer needed'}."))
+    elif clock.paused_at is not None:
+        steps.append(Step(clock.paused_at, "paused",
+                          f"Paused since {_when(clock.paused_at, zone)}: waiting on the "
+                          "customer. The due time moves when it runs again."))
+    # Stable: the start, then the calendar (which has no time of its own), then in order.
+    steps.sort(key=lambda s: s.at or clock.started_at)
+    counted = clock.target_seconds + clock.paused_seconds
+    sum_text = (
+        f"Target {duration(clock.target_seconds)}"
+        + (f" + paused {duration(clock.paused_seconds)}" if clock.paused_seconds else "")
+        + (f" = {duration(counted)}" if clock.paused_seconds else "")
+        + f" of counted time after {_when(clock.started_at, zone)} "
+        f"→ due {_when(clock.due_at, zone)}."
+    )
+    return ClockStory(clock, label, time_left(clock, now), steps, sum_text)
+
+
+def _start_step(clock: Clock, events: list[tuple[Event, dict[str, Any]]],
+                zone: ZoneInfo) -> Step:
+    # The plan and target at the start are those before the first recomputation.
+    first = next((row for e, row in events if e.kind == Event.Kind.SLA_RECOMPUTED), None)
+    if first is not None and first.get("action") == "started":
+        return Step(clock.started_at, "start",
+                    f"Counted from the case's creation, {_when(clock.started_at, zone)}: the "
+                    "target was added later (see below).")
+    if first is not None and first.get("action") == "recomputed":
+        plan = first.get("old_plan") or clock.plan.name
+        priority = priority_label(first.get("old_priority") or clock.priority)
+        target = first.get("old_target") or clock.target_seconds
+    else:
+        plan, priority, target = clock.plan.name, priority_label(clock.priority), \
+            clock.target_seconds
+    return Step(clock.started_at, "start",
+                f"Started {_when(clock.started_at, zone)}: {plan} plan, {priority}, "
+                f"target {duration(target)}.")
+
+
+def _skipped(spec: sla_calendar.CalendarSpec, clock: Clock, zone: ZoneInfo) -> list[str]:
+    """The closed stretches between the start and the due time, in the calendar's zone
+    (the office clock the hours are written in)."""
+    try:
+        segments = sla_calendar.explain(spec, clock.started_at, clock.due_at)
+    except sla_calendar.InvalidCalendar as error:
+        return [f"The calendar could not be read ({error}); time was counted around the "
+                "clock."]
+    lines = []
+    counted = 0
+    skipped = [s for s in segments if not s.counted]
+    for segment in segments:
+        if segment.counted:
+            counted += segment.seconds
+    for segment in skipped[:MAX_SKIPPED]:
+        reason = segment.reason.replace("holiday: ", "holiday, ")
+        lines.append(f"Not counted: {segment.start:%a %d %b %H:%M} – "
+                     f"{segment.end:%a %d %b %H:%M} ({reason}, {duration(segment.seconds)})")
+    if len(skipped) > MAX_SKIPPED:
+        rest = sum(s.seconds for s in skipped[MAX_SKIPPED:])
+        lines.append(f"… and {len(skipped) - MAX_SKIPPED} more closed stretches "
+                     f"({duration(rest)}).")
+    lines.append(f"Open time from the start to the due time: {duration(counted)}.")
+    return lines
+
+
+def _event_step(event: Event, row: dict[str, Any], clock: Clock, zone: ZoneInfo,
+                customer: bool) -> Step | None:
+    at = event.created_at
+    kind = event.kind
+    if kind == Event.Kind.SLA_PAUSED:
+        return Step(at, "paused", f"Paused at {_when(at, zone)}: waiting on the customer.")
+    if kind == Event.Kind.SLA_RESUMED:
+        return Step(at, "resumed",
+                    f"Running again at {_when(at, zone)}: the pause counted "
+                    f"{duration(row.get('paused_seconds') or 0)} of open time, so the due "
+                    f"time moved from {_when(row.get('old_due'), zone)} to "
+                    f"{_when(row.get('new_due'), zone)}.")
+    if kind == Event.Kind.SLA_RECOMPUTED:
+        return _recompute_step(event, row, zone, customer)
+    if kind == Event.Kind.SLA_MET:
+        late = int(row.get("late_seconds") or 0)
+        tail = f", {duration(late)} after the due time" if late else ", in time"
+        return Step(at, "met", f"Met at {_when(at, zone)}{tail}.")
+    if customer:
+        return None
+    if kind == Event.Kind.SLA_WARNING:
+        return Step(at, "warning",
+                    f"Warning sent at {_when(at, zone)} ({row.get('percent', '?')}% of the "
+                    "target had passed).")
+    if kind == Event.Kind.SLA_BREACH:
+        tail = " The plan escalates breached cases one level." if row.get("escalate") else ""
+        return Step(at, "breach", f"Breached: still not met at {_when(at, zone)}.{tail}")
+    return None
+
+
+def _recompute_step(event: Event, row: dict[str, Any], zone: ZoneInfo,
+                    customer: bool) -> Step:
+    data = event.data or {}
+    reason = RECOMPUTE_REASONS.get(data.get("reason", ""), "Recomputed")
+    at = event.created_at
+    if data.get("reason") == "priority":
+        reason += (f" from {priority_label(data.get('old_priority'))} to "
+                   f"{priority_label(data.get('new_priority'))}")
+    elif data.get("plan"):
+        reason += f" (now the {data['plan']} plan)"
+    action = row.get("action")
+    if action == "cancelled":
+        return Step(at, "recomputed", f"{reason} at {_when(at, zone)}: the plan has no such "
+                                      "target for this priority any more, so this clock "
+                                      "stopped.")
+    if action == "started":
+        return Step(at, "recomputed",
+                    f"{reason} at {_when(at, zone)}: the plan now has this target "
+                    f"({duration(row.get('new_target') or 0)}), counted from the case's "
+                    f"creation → due {_when(row.get('new_due'), zone)}.")
+    text = (f"{reason} at {_when(at, zone)}: target "
+            f"{duration(row.get('old_target') or 0)} → {duration(row.get('new_target') or 0)}, "
+            f"counted again from the original start: due {_when(row.get('old_due'), zone)} → "
+            f"{_when(row.get('new_due'), zone)}.")
+    withdrawn = row.get("withdrawn") or []
+    if withdrawn and not customer:
+        text += f" The earlier {' and '.join(withdrawn)} no longer applies."
+    return Step(at, "recomputed", text)
+
+
+def page_context(ticket: Ticket, user: Any, *, customer: bool,
+                 now: datetime | None = None) -> dict[str, Any]:
+    """What the case pages need: the timeline, the reader's zone, and for the customer
+    the target they wait on (for agents, each clock's time left)."""
+    from casedesk.sla.display import case_clocks, customer_lines, viewer_zone
+
+    now = now or timezone.now()
+    zone = viewer_zone(user, ticket)
+    context: dict[str, Any] = {
+        "sla_zone": zone.key,
+        "sla_stories": timelines(ticket, zone, customer=customer, now=now),
+    }
+    if customer:
+        context["sla_lines"] = customer_lines(ticket, zone, now)
+    else:
+        context["sla_clocks"] = [c for c in case_clocks(ticket, now)
+                                 if c.state not in ("met", "cancelled")]
+    return context
