@@ -212,7 +212,7 @@ def escalated_page(agent: User, criteria: Criteria, number: int, size: int) -> P
         .order_by("-created_at").values("created_at")[:1]
     )
     offset = (number - 1) * size
-    rows = list(
+    rows: list[Ticket] = list(
         filtered(agent, criteria)
         .filter(escalation_level__gt=1, status__in=statuses_for(criteria))
         .select_related("requester", "organization", "assignee")

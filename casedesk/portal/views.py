@@ -240,7 +240,8 @@ def _render_case(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> HttpR
     )
     return render(request, "portal/case.html", {
         "ticket": ticket, "thread": thread, "form": form, "escalations": escalations,
-        "current_level": escalations[-1].to_name if escalations else "",
+        # to_name is annotated by with_level_names.
+        "current_level": getattr(escalations[-1], "to_name", "") if escalations else "",
         "priority_label": Priority(ticket.priority).label,
         "files_lost": form.is_bound and bool(request.FILES),
     })
