@@ -223,7 +223,8 @@ def test_the_escalated_view_lists_open_escalated_cases_latest_escalation_first(
     assert listed(response) == [first.pk, second.pk]
     page = html(response)
     assert "<h1>Escalated open cases</h1>" in page
-    assert '<td class="num">3</td>' in page and '<td class="num">2</td>' in page
+    assert '<td class="nowrap escalated">to level 3' in page
+    assert '<td class="nowrap escalated">to level 2' in page
     assert 'href="/desk/?view=escalated" aria-current="page"' in page
     assert never.pk not in listed(response)
 
