@@ -1,7 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from casedesk.accounts.models import Invitation, Organization, User
+from casedesk.sla.clocks import schedule_recompute
 
 
 @admin.register(Organization)
@@ -9,6 +13,14 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "plan", "org_wide_visibility", "time_zone"]
     list_filter = ["plan", "org_wide_visibility"]
     search_fields = ["name", "email_domains"]
+
+    def save_model(self, request: HttpRequest, obj: Organization, form: Any,
+                   change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "plan" in form.changed_data:
+            # The organization's open cases are recomputed under the new plan, from their
+            # original starts, by a job once this save commits.
+            schedule_recompute(organization_id=obj.pk)
 
 
 @admin.register(User)

@@ -9,6 +9,7 @@ from typing import Any
 
 from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
+from casedesk.sla.display import event_sentence
 from casedesk.tickets.models import Event, Ticket
 
 REASONS = {
@@ -99,4 +100,6 @@ def sentence(event: Event, names: dict[str, str]) -> str:
         up = (data.get("to") or 0) > (data.get("from") or 0)
         text = f"{'Escalated' if up else 'Moved'} to level {data.get('to')} by {who}{source}"
         return text + (" (nobody on shift)" if data.get("nobody_on_shift") else "")
+    if kind.startswith("sla_"):
+        return event_sentence(kind, data) or _label(Event.Kind, kind)
     return f"{_label(Event.Kind, kind)} by {who}"

@@ -27,6 +27,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from casedesk.accounts.models import User
 from casedesk.escalation.models import Escalation
+from casedesk.sla.display import breaching_ids
 from casedesk.tickets.models import Ticket
 
 PAGE_SIZE = 25
@@ -37,6 +38,7 @@ VIEWS: dict[str, str] = {
     "unassigned": "Unassigned open cases",
     "all": "All cases",
     "escalated": "Escalated open cases",
+    "breaching": "Breaching soon",
 }
 SORTS: dict[str, str] = {
     "newest": "Newest first",
@@ -166,6 +168,8 @@ def find_page(agent: User, criteria: Criteria, number: int = 1,
     offset = (number - 1) * size
     if criteria.view == "escalated":
         return escalated_page(agent, criteria, number, size)
+    if criteria.view == "breaching":
+        return breaching_page(agent, criteria, number, size)
     order = ORDERS[criteria.sort]
     wanted = offset + size + 1
     queries = arms(agent, criteria)
@@ -223,4 +227,25 @@ def escalated_page(agent: User, criteria: Criteria, number: int, size: int) -> P
     return Page(
         tickets=rows[:size], number=number, has_previous=number > 1,
         has_next=len(rows) > size,
+    )
+
+
+def breaching_page(agent: User, criteria: Criteria, number: int, size: int) -> Page:
+    """Open cases by their soonest running SLA due time, overdue first (the sort switch
+    does not apply). The order comes from the SLA clocks' due-time index; paused clocks
+    (waiting on the customer) and cases without a running clock are not listed."""
+    narrowed = bool(
+        criteria.status or criteria.priority is not None or criteria.organization
+        or assignee_of(agent, criteria) or criteria.q.strip()
+    )
+    narrow = filtered(agent, criteria).filter(status__in=statuses_for(criteria))
+    offset = (number - 1) * size
+    ids = breaching_ids(narrow if narrowed else None, offset, size + 1)
+    rows = (
+        Ticket.objects.select_related("requester", "organization", "assignee")
+        .only(*COLUMNS).in_bulk(ids[:size])
+    )
+    return Page(
+        tickets=[rows[pk] for pk in ids[:size] if pk in rows], number=number,
+        has_previous=number > 1, has_next=len(ids) > size,
     )

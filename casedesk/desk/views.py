@@ -26,7 +26,9 @@ from casedesk.desk.queue import SORTS, VIEWS, Criteria, Page, find_page
 from casedesk.escalation.actions import EscalationRefused, escalate
 from casedesk.escalation.forms import EscalateForm, PhoneEscalationForm
 from casedesk.escalation.models import Escalation, level_label, level_names, with_level_names
+from casedesk.sla.display import attach_time_left
 from casedesk.sla.models import Plan
+from casedesk.sla.timeline import page_context as sla_page_context
 from casedesk.tickets.access import get_attachment, get_case_for_agent
 from casedesk.tickets.actions import (
     ActionError,
@@ -76,6 +78,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             assignee=data["assignee"], organization=data["organization"], q=data["q"],
         )
         page = find_page(_agent(request), criteria, _page_number(request.GET.get("page")))
+        # Each row's next SLA due time: one query for the page.
+        attach_time_left(page.tickets)
     filtered = any(form.data.get(name) for name in form.fields)
     return render(request, "desk/queue.html", {
         "view": view, "view_label": VIEWS[view], "sort": sort, "sorts": SORTS,
@@ -140,6 +144,7 @@ def _case_page(
         "priority_label": Priority(ticket.priority).label,
         "inline_types": INLINE_IMAGE_TYPES,
         **_plan_line(ticket),
+        **sla_page_context(ticket, request.user, customer=False),
     })
 
 

@@ -34,6 +34,7 @@ from casedesk.escalation.forms import WidgetForm
 from casedesk.escalation.models import Escalation, Level, with_level_names
 from casedesk.portal.forms import CaseFilterForm, ReplyForm, SubmitForm
 from casedesk.sla.models import Plan, Target
+from casedesk.sla.timeline import page_context
 from casedesk.tickets.access import (
     cases_visible_to_contact,
     get_attachment,
@@ -177,6 +178,7 @@ def submitted(request: HttpRequest, token: str) -> HttpResponse:
         "ticket": ticket, "requester": requester, "invited": invited,
         "plan_name": plan_name, "target_text": duration_text(target) if target else "",
         "priority_label": Priority(ticket.priority).label,
+        **page_context(ticket, request.user, customer=True),
     })
 
 
@@ -244,6 +246,7 @@ def _render_case(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> HttpR
         "current_level": getattr(escalations[-1], "to_name", "") if escalations else "",
         "priority_label": Priority(ticket.priority).label,
         "files_lost": form.is_bound and bool(request.FILES),
+        **page_context(ticket, request.user, customer=True),
     })
 
 

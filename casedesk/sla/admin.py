@@ -3,8 +3,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 
 from casedesk.sla import calendar as sla_calendar
+from casedesk.sla.clocks import schedule_recompute
 from casedesk.sla.models import Calendar, Holiday, Plan, Target, WeeklyHours
 
 
@@ -15,8 +17,21 @@ class TargetInline(admin.TabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_default"]
+    list_display = ["name", "is_default", "calendar", "warn_percent", "escalate_on_breach"]
+    fields = ["name", "is_default", "calendar", "warn_percent", "escalate_on_breach"]
     inlines = [TargetInline]
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm,
+                     formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change and (form.has_changed() or any(f.has_changed() for f in formsets)):
+            # Running cases keep their clocks; a job recomputes them from their original
+            # starts after this save commits, a batch of cases at a time.
+            schedule_recompute(plan_id=form.instance.pk)
+            self.message_user(
+                request, "The due times of this plan's open cases are being recomputed "
+                "from their original starts; the case pages show it within a minute."
+            )
 
 
 class CalendarForm(forms.ModelForm):
@@ -67,3 +82,10 @@ class CalendarAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
     search_fields = ["name"]
     inlines = [WeeklyHoursInline, HolidayInline]
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm,
+                     formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change and (form.has_changed() or any(f.has_changed() for f in formsets)):
+            # The plans counting in this calendar get their open cases recomputed.
+            schedule_recompute(calendar_id=form.instance.pk)

@@ -24,8 +24,9 @@ The rules, as a person can check them on the case page's timeline:
   calendar, its warning share) recomputes every live clock from its ORIGINAL start with
   the new target: due = start + target + paused business time, in the plan's calendar.
   A clock whose kind has no target any more is cancelled; a kind the case now has a target
-  for and never had a clock of starts from the case's creation (first response: if no
-  agent has replied yet; resolution: if the case is open). A recomputation that moves a
+  for and no live clock of starts again from its original start (the cancelled clock's,
+  else the case's creation): first response if no agent has replied yet, resolution if
+  the case is open and its last resolution clock was not met. A recomputation that moves a
   passed due time (or warning time) into the future withdraws the breach (or warning): a
   breach is of a due time, and the new due time can be breached again, once.
 """
@@ -388,25 +389,26 @@ def recompute_case(ticket: Ticket, *, reason: str, at: datetime | None = None,
 
 def _start_missing(ticket: Ticket, terms: Terms, live: dict[str, Clock],
                    at: datetime) -> list[dict[str, Any]]:
-    """Clocks the case would have had under these terms and never got (the target did not
-    exist), started from the case's creation with the pauses it had since."""
+    """Clocks the case should have under these terms and has not (the target did not
+    exist, or the clock was cancelled for lack of one): started from the original start
+    (the cancelled clock's, else the case's creation), with the pauses since."""
     if not ticket.is_open:
         return []
-    wanted = [k for k in (Kind.FIRST_RESPONSE, Kind.RESOLUTION)
-              if k not in live and terms.targets.get(k)]
-    if not wanted:
-        return []
-    had = set(Clock.objects.filter(ticket=ticket, kind__in=wanted).values_list("kind", flat=True))
     rows = []
-    for kind in wanted:
-        if kind in had:
+    for kind in (Kind.FIRST_RESPONSE, Kind.RESOLUTION):
+        if kind in live or not terms.targets.get(kind):
+            continue
+        previous = (Clock.objects.filter(ticket=ticket, kind=kind)
+                    .order_by("-started_at", "-pk").first())
+        if previous is not None and previous.met_at is not None:
             continue
         if kind == Kind.FIRST_RESPONSE and Message.objects.filter(
             ticket=ticket, kind=Message.Kind.PUBLIC, author__role=User.Role.AGENT
         ).exists():
             continue
+        start = previous.started_at if previous is not None else ticket.created_at
         clock = Clock(ticket=ticket, kind=kind, plan=terms.plan, priority=terms.priority,
-                      started_at=ticket.created_at, target_seconds=terms.targets[kind])
+                      started_at=start, target_seconds=terms.targets[kind])
         clock.paused_seconds, clock.paused_at = _paused_business(ticket, clock, terms.spec, at)
         schedule(clock, terms.spec, terms.plan.warn_percent)
         clock.save(force_insert=True)

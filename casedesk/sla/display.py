@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from casedesk.sla import calendar as sla_calendar
@@ -148,12 +149,11 @@ def zone_label(zone: ZoneInfo) -> str:
     return str(zone.key)
 
 
-def case_clocks(ticket: Ticket, now: datetime | None = None) -> list[TimeLeft]:
-    """Every clock of a case (live first, then by start), as cells for the desk."""
+def case_clocks(clocks: Iterable[Clock], now: datetime | None = None) -> list[TimeLeft]:
+    """The clocks of a case (live first, then by start), as cells for the desk."""
     now = now or timezone.now()
-    clocks = sorted(Clock.objects.filter(ticket=ticket),
-                    key=lambda c: (not c.is_live, c.started_at, c.pk))
-    return [time_left(c, now) for c in clocks]
+    ordered = sorted(clocks, key=lambda c: (not c.is_live, c.started_at, c.pk))
+    return [time_left(c, now) for c in ordered]
 
 
 @dataclass(frozen=True)
@@ -165,14 +165,14 @@ class CustomerLine:
     state: str
 
 
-def customer_lines(ticket: Ticket, zone: ZoneInfo, now: datetime | None = None
+def customer_lines(clocks: Iterable[Clock], zone: ZoneInfo, now: datetime | None = None
                    ) -> list[CustomerLine]:
     """The response target the customer is waiting on, or the last one met, e.g.
-    "First response due by 14:30 (your time)". Empty when the case has no response clock:
-    the plan sets no response target for the case's priority."""
+    "First response due by 14:30 (your time)", from the case's clocks. Empty when the case
+    has no response clock: the plan sets no response target for the case's priority."""
     now = now or timezone.now()
-    clocks = [c for c in Clock.objects.filter(ticket=ticket).order_by("-started_at", "-pk")
-              if c.kind != Clock.Kind.RESOLUTION]
+    clocks = sorted((c for c in clocks if c.kind != Clock.Kind.RESOLUTION),
+                    key=lambda c: (c.started_at, c.pk), reverse=True)
     live = [c for c in clocks if c.is_live]
     lines = []
     for clock in live or clocks[:1]:
@@ -195,3 +195,61 @@ def customer_lines(ticket: Ticket, zone: ZoneInfo, now: datetime | None = None
             state = "ok"
         lines.append(CustomerLine(label, text, state))
     return lines
+
+
+def breaching_ids(narrow: QuerySet[Ticket] | None, offset: int, count: int) -> list[int]:
+    """Case ids in the order of their soonest running due time (overdue first): the
+    cases from `offset`, at most `count` of them. `narrow` limits them to some cases.
+
+    Reads the running clocks through the partial index on due_at (clock_running_due), in
+    order, and stops early: a case has at most one live clock per kind, so that many
+    rows per case wanted always hold enough distinct cases.
+    """
+    clocks = Clock.objects.filter(
+        met_at__isnull=True, cancelled_at__isnull=True, paused_at__isnull=True
+    )
+    if narrow is not None:
+        clocks = clocks.filter(ticket__in=narrow)
+    wanted = offset + count
+    rows = clocks.order_by("due_at", "pk").values_list("ticket_id", flat=True)
+    ids = list(dict.fromkeys(rows[: wanted * len(Clock.Kind)]))
+    return ids[offset:wanted]
+
+
+KIND_LABELS = {str(k): str(k.label).lower() for k in Clock.Kind}
+RECOMPUTE_WHY = {"priority": "the priority changed", "plan": "the organization's plan changed",
+                 "plan_edited": "the plan was edited"}
+
+
+def event_sentence(kind: str, data: dict[str, Any]) -> str | None:
+    """An SLA event as a line of the case's history (None: not an SLA event)."""
+    def label(row: dict[str, Any]) -> str:
+        return KIND_LABELS.get(str(row.get("kind")), str(row.get("kind")))
+
+    rows = [r for r in data.get("clocks", []) if isinstance(r, dict)]
+    if kind == "sla_paused":
+        return ("SLA paused while waiting on the customer: "
+                + ", ".join(label(r) for r in rows))
+    if kind == "sla_resumed":
+        return "SLA running again: " + ", ".join(
+            f"{label(r)} due moved by {duration(r.get('paused_seconds') or 0)}" for r in rows)
+    if kind == "sla_recomputed":
+        why = RECOMPUTE_WHY.get(str(data.get("reason")), "recomputed")
+        parts = []
+        for r in rows:
+            if r.get("action") == "cancelled":
+                parts.append(f"{label(r)} stopped (no target)")
+            elif r.get("action") == "started":
+                parts.append(f"{label(r)} started ({duration(r.get('new_target') or 0)})")
+            else:
+                parts.append(f"{label(r)} target {duration(r.get('old_target') or 0)} → "
+                             f"{duration(r.get('new_target') or 0)}")
+        return f"SLA due times recomputed ({why}): " + ", ".join(parts)
+    if kind == "sla_warning":
+        return f"SLA warning: {label(data)} due soon ({data.get('percent', '?')}% of the target)"
+    if kind == "sla_breach":
+        return f"SLA breached: {label(data)} target missed"
+    if kind == "sla_met":
+        late = int(data.get("late_seconds") or 0)
+        return f"SLA met: {label(data)}" + (f", {duration(late)} late" if late else ", in time")
+    return None

@@ -82,12 +82,18 @@ def _events_by_clock(ticket: Ticket) -> dict[int, list[tuple[Event, dict[str, An
     return found
 
 
+def case_clocks_for_pages(ticket: Ticket) -> list[Clock]:
+    return list(Clock.objects.filter(ticket=ticket).select_related("plan__calendar")
+                .order_by("started_at", "pk"))
+
+
 def timelines(ticket: Ticket, zone: ZoneInfo, *, customer: bool = False,
-              now: datetime | None = None) -> list[ClockStory]:
+              now: datetime | None = None, clocks: list[Clock] | None = None
+              ) -> list[ClockStory]:
     """One story per clock of the case, oldest first."""
     now = now or timezone.now()
-    clocks = list(Clock.objects.filter(ticket=ticket).select_related("plan__calendar")
-                  .order_by("started_at", "pk"))
+    if clocks is None:
+        clocks = case_clocks_for_pages(ticket)
     if not clocks:
         return []
     events = _events_by_clock(ticket)
@@ -254,13 +260,14 @@ def page_context(ticket: Ticket, user: Any, *, customer: bool,
 
     now = now or timezone.now()
     zone = viewer_zone(user, ticket)
+    clocks = case_clocks_for_pages(ticket)
     context: dict[str, Any] = {
         "sla_zone": zone.key,
-        "sla_stories": timelines(ticket, zone, customer=customer, now=now),
+        "sla_stories": timelines(ticket, zone, customer=customer, now=now, clocks=clocks),
     }
     if customer:
-        context["sla_lines"] = customer_lines(ticket, zone, now)
+        context["sla_lines"] = customer_lines(clocks, zone, now)
     else:
-        context["sla_clocks"] = [c for c in case_clocks(ticket, now)
+        context["sla_clocks"] = [c for c in case_clocks(clocks, now)
                                  if c.state not in ("met", "cancelled")]
     return context

@@ -292,8 +292,8 @@ def test_the_case_page_needs_few_queries_whatever_the_thread(
     client.force_login(owner)
 
     # session, user, the user's organization (visibility), case, thread with authors, files,
-    # escalation history (with its levels' names)
-    with django_assert_max_num_queries(7):
+    # escalation history (with its levels' names), the SLA clocks and their events
+    with django_assert_max_num_queries(9):
         response = client.get(url(case))
 
     assert html(response).count('class="msg ') == 9
