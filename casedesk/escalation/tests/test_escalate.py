@@ -3,7 +3,7 @@ refusal (which changes nothing)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ import time_machine
 
 from casedesk.conftest import make_agent, make_case, make_contact
 from casedesk.escalation.actions import EscalationRefused, escalate
-from casedesk.escalation.models import Escalation, Level
+from casedesk.escalation.models import Escalation, Level, Shift
 from casedesk.escalation.tests.conftest import around_the_clock, level, text, to
 from casedesk.mail.models import OutboundMail
 from casedesk.tickets.actions import assign, change_status
@@ -92,6 +92,29 @@ def test_among_agents_on_shift_the_one_with_fewest_open_cases_gets_it(levels, co
 
     # Then the lighter agent on shift gets it: closed cases and off-shift agents do not count
     assert escalation.assigned_to == light
+
+
+def test_who_is_on_shift_is_decided_at_the_moment_of_escalation(levels, contact):
+    # Given level 2: a London agent on Saturday nights 22:00-06:00 and a Dubai agent on
+    # Sundays 12:00-17:00 (08:00-13:00 UTC); London's clocks go back at 02:00 BST on
+    # Sunday 25 October 2026, so that night shift ends at 06:00 GMT = 06:00 UTC
+    night = make_agent(full_name="Night London", time_zone="Europe/London")
+    Shift.objects.create(agent=night, weekday=5, start=time(22), end=time(6))
+    day = make_agent(full_name="Day Dubai", time_zone="Asia/Dubai")
+    Shift.objects.create(agent=day, weekday=6, start=time(12), end=time(17))
+    level(2).team.add(night, day)
+    picked = {}
+    for at in ("05:30", "06:30", "09:00"):
+        moment = datetime.fromisoformat(f"2026-10-25T{at}+00:00")
+        with time_machine.travel(moment, tick=False):
+            case = make_case(contact).ticket
+            picked[at] = escalate(case.pk, source="portal", reason="x", actor=contact)
+
+    # Then at 05:30 UTC, in the hour the clocks gave back, the London agent still works;
+    # at 06:30 UTC nobody does; at 09:00 UTC (13:00 in Dubai) the Dubai agent does
+    assert picked["05:30"].assigned_to == night
+    assert picked["06:30"].assigned_to is None and picked["06:30"].nobody_on_shift
+    assert picked["09:00"].assigned_to == day
 
 
 def test_equal_loads_go_to_the_earlier_agent(levels, case, contact):

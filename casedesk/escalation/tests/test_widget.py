@@ -5,17 +5,22 @@ rate limits per address and per case."""
 from __future__ import annotations
 
 import re
+import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.db import connections
 from django.test import Client
 
+from casedesk.accounts.models import hash_token
 from casedesk.conftest import make_agent, make_case, make_contact, make_org
 from casedesk.core.models import SiteConfiguration
 from casedesk.escalation.models import Escalation, EscalationRequest
 from casedesk.escalation.tests.conftest import around_the_clock, level, signed_in, text, to
+from casedesk.escalation.widget import LinkInvalid, confirm_request, request_by_visitor
 from casedesk.mail.models import OutboundMail
 from casedesk.portal.tests.helpers import field_html, html, without_csrf
 from casedesk.tickets.actions import change_status, reopen_by_contact
@@ -399,3 +404,40 @@ def test_the_limits_are_settings(client, contact, case, levels, new_mail, settin
     ask(client, case.pk, contact.email)
 
     assert len(new_mail()) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_clicks_on_the_link_at_once_escalate_once():
+    # Given a requester's confirmation link (made through the widget's own function)
+    org = make_org("Gulf Net Two", domains="gulfnet2.example")
+    requester = make_contact(org, email="noor@gulfnet2.example")
+    case = make_case(requester).ticket
+    request_by_visitor(case_id=case.pk, email=requester.email, reason="Slow", ip=None)
+    token = "tok-" + secrets.token_urlsafe(16)
+    EscalationRequest.objects.filter(ticket=case).update(token_hash=hash_token(token))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        try:
+            barrier.wait(timeout=30)
+            confirm_request(token)
+            outcomes.append("escalated")
+        except LinkInvalid:
+            outcomes.append("already used")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    # When two requests follow it at the same moment (a double click, two tabs)
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # Then exactly one escalates
+    assert sorted(outcomes) == ["already used", "escalated"]
+    assert Escalation.objects.filter(ticket=case).count() == 1
+    assert Ticket.objects.get(pk=case.pk).escalation_level == 2
