@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, close_old_connections, connections, transaction
 from django.db.utils import DatabaseError
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -129,4 +129,6 @@ class Scheduler:
                 log.exception("Scheduler tick failed; retrying")
                 self.not_before = None
             self.stopped.wait(self.poll_seconds)
-        close_old_connections()
+        # This thread's own connections (Django's are per thread): closed, not left to the
+        # server to time out.
+        connections.close_all()

@@ -1,8 +1,9 @@
 """Background work on SLA clocks: the periodic sweep, and recomputations after admin edits.
 
 The sweep (`sweep`) finds the clocks whose warning or due time has come, records each
-warning and each breach once (an Event on the case), escalates a breached case one level
-when its plan says so, and mails the assignee and the level's contacts. It reads only the
+warning and each breach once (an Event on the case), queues the escalation of a breached
+case one level when its plan says so (`escalate_breached`, a job of its own), and mails
+the assignee and the level's contacts. It reads only the
 clocks with `next_check_at <= now`, through the partial index on next_check_at: an empty
 sweep is one index probe, whatever the number of open cases.
 
@@ -55,8 +56,7 @@ class SweepResult:
     claimed: int = 0
     warned: int = 0
     breached: int = 0
-    escalated: int = 0
-    escalation_refused: int = 0
+    escalations_queued: int = 0
     mails: int = 0
     batches: int = 0
     seconds: float = 0.0
@@ -68,8 +68,7 @@ class Alert:
 
     kind: str  # "warning" or "breach"
     clock: Clock
-    escalated_to: int | None = None
-    refused: str = ""
+    escalating: bool = False
 
 
 @dataclass
@@ -164,10 +163,14 @@ def _check(clock: Clock, batch: Batch) -> None:
 
 
 def _escalate(batch: Batch, result: SweepResult) -> None:
-    """One level up per case per batch (two clocks of a case breaching together move it
-    one level, not two), for plans that escalate on breach."""
-    from casedesk.escalation.actions import EscalationRefused, escalate
+    """Queue one escalation job per breached case whose plan escalates (two clocks of a
+    case breaching together move it one level, not two).
 
+    The job is queued in the batch's transaction, so it exists exactly when the breach
+    does; it runs in its own short transaction. Escalating inline would hold the batch's
+    locks (on SQLite, the whole database) for the length of every escalation's routing
+    and mail: a burst of breaches would stall the portal.
+    """
     done: set[int] = set()
     for alert in batch.alerts:
         clock = alert.clock
@@ -176,24 +179,9 @@ def _escalate(batch: Batch, result: SweepResult) -> None:
         if clock.ticket_id in done:
             continue
         done.add(clock.ticket_id)
-        reason = (f"SLA breach: the {clock.get_kind_display().lower()} target "
-                  f"({duration(clock.target_seconds)}) was due "
-                  f"{clock.due_at:%Y-%m-%d %H:%M} UTC.")
-        try:
-            escalation = escalate(clock.ticket_id, source="sla", reason=reason)
-        except EscalationRefused as refused:
-            # At the top level already, or another rule: the breach stays recorded.
-            alert.refused = str(refused)
-            result.escalation_refused += 1
-            continue
-        except Exception:  # noqa: BLE001 - a failed escalation must not lose the breach
-            # escalate() ran in a savepoint, rolled back; the batch goes on.
-            log.exception("SLA escalation of case %s failed", clock.ticket_id)
-            alert.refused = "the escalation failed (see the worker's log)"
-            result.escalation_refused += 1
-            continue
-        alert.escalated_to = escalation.to_level
-        result.escalated += 1
+        alert.escalating = True
+        escalate_breached.enqueue(clock.pk)
+        result.escalations_queued += 1
 
 
 def _levels() -> dict[int, Any]:
@@ -256,7 +244,7 @@ def _line(alert: Alert, now: datetime) -> dict[str, Any]:
         "plan": clock.plan.name, "target": duration(clock.target_seconds),
         "due_at": clock.due_at, "left": duration(
             int(abs((clock.due_at - now).total_seconds()))),
-        "escalated_to": alert.escalated_to, "refused": alert.refused,
+        "escalating": alert.escalating,
         "url": settings.CASEDESK_BASE_URL + reverse("desk:case", args=[ticket.pk]),
     }
 
@@ -265,6 +253,33 @@ def _line(alert: Alert, now: datetime) -> dict[str, Any]:
 def sweep_due_clocks() -> dict[str, Any]:
     """The periodic sweep (casedesk.core.schedule)."""
     return asdict(sweep())
+
+
+def breach_reason(clock: Clock) -> str:
+    return (f"SLA breach: the {clock.get_kind_display().lower()} target "
+            f"({duration(clock.target_seconds)}) was due {clock.due_at:%Y-%m-%d %H:%M} UTC.")
+
+
+def escalate_for_breach(clock_id: int) -> str:
+    """Escalate the case of a breached clock one level (source "sla"). Returns what
+    happened, for the job's result. A breach withdrawn since (the priority was lowered)
+    escalates nothing; a refusal (closed case, top level) is the answer, not an error."""
+    from casedesk.escalation.actions import EscalationRefused, escalate
+
+    clock = Clock.objects.filter(pk=clock_id).first()
+    if clock is None or clock.breached_at is None:
+        return "no breach any more"
+    try:
+        escalation = escalate(clock.ticket_id, source="sla", reason=breach_reason(clock))
+    except EscalationRefused as refused:
+        return f"not escalated: {refused}"
+    return f"escalated to level {escalation.to_level}"
+
+
+@task(queue_name="default")
+def escalate_breached(clock_id: int) -> str:
+    """Queued by the sweep for each breach whose plan escalates."""
+    return escalate_for_breach(clock_id)
 
 
 @task(queue_name="default")

@@ -39,9 +39,15 @@ class Command(DbWorkerCommand):
         )
 
     def handle(self, *args: Any, scheduler: bool = True, **options: Any) -> None:
-        if scheduler and not options.get("batch"):
-            Scheduler().start()
-        super().handle(*args, **options)
+        loop = Scheduler() if scheduler and not options.get("batch") else None
+        if loop is not None:
+            loop.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            if loop is not None:
+                loop.stop()
+                loop.thread.join(timeout=5)
 
     def configure_logging(self, verbosity: int) -> None:
         super().configure_logging(verbosity)
