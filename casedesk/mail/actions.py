@@ -30,6 +30,7 @@ def queue_mail(
     context: dict[str, Any],
     ticket: Any = None,
     headers: dict[str, str] | None = None,
+    message_id: str | None = None,
 ) -> OutboundMail:
     """Render `template` (a .txt under templates/) and store the message for delivery.
 
@@ -50,7 +51,7 @@ def queue_mail(
         to=to,
         subject=subject,
         body_text=body,
-        message_id=new_message_id(),
+        message_id=message_id or new_message_id(),
         headers=headers or {},
     )
     schedule_delivery(mail.pk)

@@ -13,8 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from casedesk.accounts.actions import get_or_create_contact, invite, needs_invitation
@@ -22,7 +21,7 @@ from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
 from casedesk.core.files import CheckedFile
 from casedesk.core.format import duration_text
-from casedesk.mail.actions import queue_mail
+from casedesk.mail.actions import new_message_id, queue_mail
 from casedesk.mail.models import OutboundMail
 from casedesk.sla import clocks as sla_clocks
 from casedesk.sla.models import Clock, Plan
@@ -43,21 +42,25 @@ def allocate_case_id() -> int:
     with one UPDATE, which takes its row lock (PostgreSQL) or the database write lock
     (SQLite, where transactions start IMMEDIATE): a concurrent submitter waits for our
     commit and then reads the incremented value, so no two cases get one number. A rolled
-    back transaction gives its number back; a committed one never does.
+    back transaction gives its number back; a committed one never does. The same statement
+    jumps forward to CASEDESK_CASE_ID_START when an admin raised it, never back.
     """
     start = settings.CASEDESK_CASE_ID_START
-    updated = CaseCounter.objects.filter(pk=1).update(last_value=F("last_value") + 1)
-    if updated == 0:
-        # First case ever. get_or_create is safe here: the loser of a race on the insert
-        # re-reads the winner's row, then increments it like everyone else.
-        CaseCounter.objects.get_or_create(pk=1, defaults={"last_value": start - 1})
-        CaseCounter.objects.filter(pk=1).update(last_value=F("last_value") + 1)
-    value = CaseCounter.objects.values_list("last_value", flat=True).get(pk=1)
-    if value < start:
-        # An admin raised CASEDESK_CASE_ID_START: jump forward, never back.
-        CaseCounter.objects.filter(pk=1).update(last_value=start)
-        value = start
-    return value
+    table = connection.ops.quote_name(CaseCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        # UPDATE ... RETURNING (SQLite 3.35+, PostgreSQL): one round trip for the number.
+        cursor.execute(
+            f"UPDATE {table} SET last_value = CASE WHEN last_value + 1 < %s THEN %s "  # noqa: S608
+            "ELSE last_value + 1 END WHERE id = 1 RETURNING last_value",
+            [start, start],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0])
+    # First case ever. get_or_create is safe here: the loser of a race on the insert
+    # re-reads the winner's row, then increments it like everyone else.
+    CaseCounter.objects.get_or_create(pk=1, defaults={"last_value": start - 1})
+    return allocate_case_id()
 
 
 def lock_ticket(ticket_id: int) -> Ticket:
@@ -136,9 +139,10 @@ def submit_case(
             if submitted_by is not None:
                 requester = submitted_by
             else:
-                requester, _ = get_or_create_contact(
+                requester, created = get_or_create_contact(
                     email=email, full_name=full_name, phone=phone
                 )
+            created = submitted_by is None and created
             now = timezone.now()
             ticket = Ticket(
                 id=allocate_case_id(), subject=subject, requester=requester,
@@ -149,9 +153,12 @@ def submit_case(
                 created_at=now, updated_at=now, last_message_at=now,
             )
             ticket.save(force_insert=True)
+            # Customers' replies to the acknowledgement thread onto the case through the
+            # acknowledgement's Message-ID, which the first message carries.
+            ack_id = new_message_id()
             message = Message.objects.create(
                 ticket=ticket, author=requester, kind=Message.Kind.PUBLIC, body=description,
-                channel=channel, created_at=now,
+                channel=channel, created_at=now, message_id_header=ack_id,
             )
             attachments = store_attachments(ticket, message, files)
             written.extend(a.file.path for a in attachments)
@@ -160,10 +167,11 @@ def submit_case(
                 subject=subject, attachments=len(attachments),
             )
             clocks = sla_clocks.start_case(ticket, at=now)
-            invited = needs_invitation(requester)
+            # A contact created a moment ago has no invitation yet: no need to ask.
+            invited = created or needs_invitation(requester)
             if invited:
                 invite(requester, case_id=ticket.pk)
-            queue_acknowledgement(ticket, requester, message, clocks)
+            queue_acknowledgement(ticket, requester, message, clocks, message_id=ack_id)
     except BaseException:
         remove_files(written)
         raise
@@ -171,14 +179,14 @@ def submit_case(
 
 
 def queue_acknowledgement(
-    ticket: Ticket, requester: User, message: Message, clocks: list[Clock]
+    ticket: Ticket, requester: User, message: Message, clocks: list[Clock], *, message_id: str
 ) -> None:
     # The promise the mail states is the case's own first-response clock (none: the plan
     # has no target for this priority, and the mail promises nothing).
     first = next((c for c in clocks if c.kind == Clock.Kind.FIRST_RESPONSE), None)
     plan = first.plan if first else None
     target = timedelta(seconds=first.target_seconds) if first else None
-    mail = queue_mail(
+    queue_mail(
         kind=OutboundMail.Kind.ACKNOWLEDGEMENT,
         ticket=ticket,
         to=requester.email,
@@ -191,9 +199,8 @@ def queue_acknowledgement(
             "description": message.body,
         },
         headers={"Auto-Submitted": "auto-replied", "X-Casedesk-Case": str(ticket.pk)},
+        message_id=message_id,
     )
-    # Customers' replies to the acknowledgement thread onto the case through this id.
-    Message.objects.filter(pk=message.pk).update(message_id_header=mail.message_id)
 
 
 def touch(ticket: Ticket, **changes: Any) -> None:
