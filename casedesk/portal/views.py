@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import (
@@ -109,6 +110,21 @@ def target_texts(organization_id: int | None) -> dict[int, str]:
     }
 
 
+# What the case form offers changes only when an admin edits categories or plans; each web
+# process reads it at most once per FORM_CACHE_SECONDS instead of on every view.
+FORM_CACHE_SECONDS = 30
+
+
+def form_choices(organization_id: int | None) -> tuple[list[Category], dict[int, str]]:
+    def read() -> tuple[list[Category], dict[int, str]]:
+        categories = list(Category.objects.filter(is_active=True).order_by("position", "name"))
+        return categories, target_texts(organization_id)
+
+    return cache.get_or_set(  # type: ignore[no-any-return]
+        f"portal:submit-choices:{organization_id or 0}", read, FORM_CACHE_SECONDS
+    )
+
+
 def home(request: HttpRequest) -> HttpResponse:
     levels = list(Level.objects.filter(show_on_portal=True).order_by("number"))
     user = request.user
@@ -130,8 +146,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     """The case form. Anonymous visitors never get a session here: the confirmation page
     is reached through a signed token instead."""
     user: User | None = request.user if request.user.is_authenticated else None  # type: ignore[assignment]
-    categories = list(Category.objects.filter(is_active=True).order_by("position", "name"))
-    texts = target_texts(user.organization_id if user else None)
+    categories, texts = form_choices(user.organization_id if user else None)
     form_kwargs: dict[str, Any] = {"user": user, "categories": categories, "targets": texts}
     if request.method == "POST":
         form = SubmitForm(request.POST, request.FILES, **form_kwargs)
@@ -155,7 +170,12 @@ def submit(request: HttpRequest) -> HttpResponse:
     else:
         form = SubmitForm(**form_kwargs)
     files_lost = form.is_bound and bool(request.FILES) and not form.is_valid()
-    return render(request, "portal/submit.html", {"form": form, "files_lost": files_lost})
+    return render(request, "portal/submit.html", {
+        "form": form, "files_lost": files_lost,
+        # The empty form an anonymous visitor gets is the same for everyone: render its
+        # fields once per FORM_CACHE_SECONDS instead of on every visit.
+        "cache_fields": user is None and not form.is_bound,
+    })
 
 
 def submitted(request: HttpRequest, token: str) -> HttpResponse:
