@@ -23,7 +23,7 @@ from casedesk.core.choices import Priority
 from casedesk.core.models import ScheduledRun
 from casedesk.core.schedule import Periodic, tick
 from casedesk.escalation.models import Escalation, Level
-from casedesk.sla.jobs import due_clocks, sweep
+from casedesk.sla.jobs import due_clocks, escalate_for_breach, sweep
 from casedesk.sla.models import Clock, Plan
 from casedesk.sla.tests.conftest import (
     T0,
@@ -86,7 +86,7 @@ def test_a_breach_is_recorded_once_and_escalates_one_level(
     first, second = sweep(), sweep()
     assert (first.breached, first.escalations_queued, second.claimed) == (1, 1, 0)
     assert not Escalation.objects.exists()  # the job does it, in its own transaction
-    assert run_queued_jobs("escalate_breached") == ["escalated to level 2"]
+    assert run_queued_jobs("escalate_breached") == [{"escalated to level 2": 1}]
 
     # Then one breach, one escalation to level 2 by the SLA source, and nothing left to do
     assert [e.kind for e in sla_events(ticket)] == ["sla_warning", "sla_breach"]
@@ -169,9 +169,10 @@ def test_a_case_at_the_top_level_keeps_its_breach(contact: User, frozen: Any) ->
 
     sweep()
 
-    assert run_queued_jobs("escalate_breached") == [
+    assert run_queued_jobs("escalate_breached") == [{"not escalated": 1}]
+    assert escalate_for_breach(clock_of(ticket).pk) == (
         f"not escalated: Case {ticket.pk} is already at the top level, 4 (Head of Support)."
-    ]
+    )
     assert len(sla_events(ticket, "sla_breach")) == 1
 
 
@@ -185,7 +186,7 @@ def test_a_breach_withdrawn_before_its_job_runs_escalates_nothing(
     sweep()
     change_priority(ticket.pk, agent, Priority.QUESTION)
 
-    assert run_queued_jobs("escalate_breached") == ["no breach any more"]
+    assert run_queued_jobs("escalate_breached") == [{"no breach any more": 1}]
     assert not Escalation.objects.exists()
 
 
