@@ -215,6 +215,8 @@ DEFAULT_FROM_EMAIL = env_str("CASEDESK_FROM_EMAIL", "support@casedesk.localhost"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = "casedesk.mail.backends.UrlEmailBackend"
 CASEDESK_MAIL_MAX_ATTEMPTS = env_int("CASEDESK_MAIL_MAX_ATTEMPTS", 6, minimum=1)
+# How often the worker looks for mail to send (the outbox is polled, see casedesk.mail.jobs).
+CASEDESK_MAIL_POLL_SECONDS = env_int("CASEDESK_MAIL_POLL_SECONDS", 2, minimum=1)
 
 TASKS = {
     "default": {

@@ -41,6 +41,8 @@ def periodic_tasks() -> list[Periodic]:
     return [
         Periodic("sla.sweep", "casedesk.sla.jobs.sweep_due_clocks",
                  timedelta(seconds=settings.CASEDESK_SLA_SWEEP_SECONDS)),
+        Periodic("mail.deliver", "casedesk.mail.jobs.deliver_due_mail",
+                 timedelta(seconds=settings.CASEDESK_MAIL_POLL_SECONDS)),
     ]
 
 

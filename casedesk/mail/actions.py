@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import make_msgid
-from django.db import transaction
 from django.template.loader import render_to_string
 
 from casedesk.core.models import SiteConfiguration
@@ -35,7 +34,8 @@ def queue_mail(
     """Render `template` (a .txt under templates/) and store the message for delivery.
 
     Call inside the transaction of the change that causes the mail: the message is stored
-    with it or not at all, and the delivery job is enqueued only once the change commits.
+    with it or not at all. The periodic delivery job (casedesk.mail.jobs) sends it once
+    the change has committed.
     """
     config = SiteConfiguration.current()
     full_context = {
@@ -54,11 +54,4 @@ def queue_mail(
         message_id=message_id or new_message_id(),
         headers=headers or {},
     )
-    schedule_delivery(mail.pk)
     return mail
-
-
-def schedule_delivery(mail_id: int) -> None:
-    from casedesk.mail.jobs import deliver_mail
-
-    transaction.on_commit(lambda: deliver_mail.enqueue(mail_id))

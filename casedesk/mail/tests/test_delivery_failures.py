@@ -8,13 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import time_machine
 from django.test import Client
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from casedesk.accounts.models import User
 from casedesk.conftest import make_agent, make_case, make_contact, make_org, read_outbox
-from casedesk.mail.jobs import deliver
+from casedesk.mail.jobs import deliver, deliver_due
 from casedesk.mail.models import OutboundMail
 from casedesk.mail.tests.conftest import free_port
 from casedesk.tickets.models import Ticket
@@ -27,13 +27,6 @@ def closed_port_url() -> str:
     return f"smtp://127.0.0.1:{free_port()}?timeout=5"
 
 
-def deliver_jobs() -> list[DBTaskResult]:
-    return list(
-        DBTaskResult.objects.filter(task_path="casedesk.mail.jobs.deliver_mail")
-        .order_by("enqueued_at")
-    )
-
-
 def assert_case_intact(ticket: Ticket) -> None:
     stored = Ticket.objects.get(pk=ticket.pk)
     assert (stored.subject, stored.status) == (ticket.subject, "new")
@@ -42,36 +35,37 @@ def assert_case_intact(ticket: Ticket) -> None:
 
 
 def test_an_unreachable_server_keeps_the_mail_queued_with_its_error_and_a_later_retry(
-    db: Any, settings: Any, django_capture_on_commit_callbacks: Any
+    db: Any, settings: Any, tmp_path: Path
 ) -> None:
     # Given a case whose acknowledgement is to go through a server that is down
     settings.CASEDESK_EMAIL_URL = closed_port_url()
-    with django_capture_on_commit_callbacks(execute=True):
-        ticket = make_case(make_contact(make_org())).ticket
+    ticket = make_case(make_contact(make_org())).ticket
     mail = OutboundMail.objects.get(ticket=ticket)
-    [first_job] = deliver_jobs()
 
     # When the delivery job runs
-    with django_capture_on_commit_callbacks(execute=True):
-        status = deliver(mail.pk)
+    counts = deliver_due()
 
-    # Then the mail is still queued, with the attempt counted and the error kept,
-    # and a retry is enqueued for later (not now: the server needs time to come back)
-    assert status == "queued"
+    # Then the mail is still queued, with the attempt counted and the error kept, and it
+    # is due again later (not now: the server needs time to come back)
+    assert counts["queued"] == 1
     mail.refresh_from_db()
     assert (mail.status, mail.attempts) == ("queued", 1)
     assert "Connection refused" in mail.last_error
-    retry = next(job for job in deliver_jobs() if job.pk != first_job.pk)
-    assert retry.args_kwargs["args"] == [mail.pk]
-    assert retry.queue_name == "mail"
-    assert retry.run_after > timezone.now() + timedelta(seconds=20)
-    assert not DBTaskResult.objects.ready().filter(pk=retry.pk).exists()
-    assert mail.next_attempt_at == retry.run_after
+    assert mail.next_attempt_at > timezone.now() + timedelta(seconds=20)
+    assert deliver_due()["queued"] == 0
+    assert_case_intact(ticket)
+
+    # And once its time has come and the server is back, the next run sends it
+    settings.CASEDESK_EMAIL_URL = f"file://{tmp_path / 'outbox-after-repair'}"
+    with time_machine.travel(mail.next_attempt_at + timedelta(seconds=1)):
+        assert deliver_due()["sent"] == 1
+    mail.refresh_from_db()
+    assert (mail.status, mail.attempts) == ("sent", 2)
     assert_case_intact(ticket)
 
 
 def test_after_the_last_attempt_the_mail_is_failed_shown_to_admins_and_can_be_sent_again(
-    db: Any, settings: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any
+    db: Any, settings: Any, tmp_path: Path
 ) -> None:
     # Given three attempts at most, a server that stays down, and one mail that did go out
     settings.CASEDESK_MAIL_MAX_ATTEMPTS = 3
@@ -105,20 +99,17 @@ def test_after_the_last_attempt_the_mail_is_failed_shown_to_admins_and_can_be_se
     assert "A case whose mail went out" not in html
 
     # When the admin uses "Send again now" once the server is back
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            CHANGELIST, {"action": "send_again", "_selected_action": [mail.pk]}, follow=True
-        )
+    response = client.post(
+        CHANGELIST, {"action": "send_again", "_selected_action": [mail.pk]}, follow=True
+    )
 
-    # Then the mail is queued for an attempt now, and that attempt delivers it
+    # Then the mail is due now, and the next delivery run sends it
     assert "1 message(s) queued again." in response.content.decode()
     mail.refresh_from_db()
     assert mail.status == "queued"
-    retry = deliver_jobs()[-1]
-    assert retry.args_kwargs["args"] == [mail.pk]
-    assert DBTaskResult.objects.ready().filter(pk=retry.pk).exists()
+    assert mail.next_attempt_at <= timezone.now()
     settings.CASEDESK_EMAIL_URL = f"file://{tmp_path / 'outbox-after-repair'}"
-    assert deliver(mail.pk) == "sent"
+    assert deliver_due()["sent"] == 1
     [message] = read_outbox(settings)
     assert message["Message-ID"] == mail.message_id
     assert_case_intact(ticket)
