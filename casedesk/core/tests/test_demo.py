@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from io import StringIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
@@ -19,6 +21,7 @@ from casedesk.core.management.commands.demo import (
     PEOPLE,
 )
 from casedesk.core.models import SiteConfiguration
+from casedesk.escalation.actions import pick_agent
 from casedesk.escalation.models import Level
 from casedesk.mail.models import OutboundMail
 from casedesk.tickets.models import Attachment, Event, Message, Ticket
@@ -164,3 +167,26 @@ def test_a_demo_stopped_halfway_is_completed_by_the_next_run(db: Any) -> None:
     assert "5 case(s) created, 10 already there" in output
     assert Ticket.objects.count() == 15
     assert min(Ticket.objects.order_by("-pk").values_list("pk", flat=True)[:5]) > max(last_five)
+
+
+@pytest.mark.parametrize("hour", [0, 5, 6, 12, 17, 18, 23])
+def test_the_demo_matrix_has_an_engineer_on_shift_at_level_one_around_the_clock(
+    db: Any, hour: int
+) -> None:
+    # Given the demo's teams and shifts (Sami by day, Hana by night, Dubai time)
+    run_demo()
+    level_one = Level.objects.get(number=1)
+
+    # When a case is escalated to level 1 at any hour of a Friday (the weekend there)
+    at = datetime(2026, 11, 27, hour, 30, tzinfo=ZoneInfo("Asia/Dubai"))
+
+    # Then an engineer of the team is on shift to take it
+    assert pick_agent(level_one, at) is not None
+
+
+def test_the_demo_matrix_leaves_level_three_uncovered_at_the_weekend(db: Any) -> None:
+    run_demo()
+    friday_noon = datetime(2026, 11, 27, 12, tzinfo=ZoneInfo("Asia/Dubai"))
+    assert pick_agent(Level.objects.get(number=3), friday_noon) is None
+    sunday_noon = datetime(2026, 11, 29, 12, tzinfo=ZoneInfo("Asia/Dubai"))
+    assert pick_agent(Level.objects.get(number=3), sunday_noon) is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass, field
+from datetime import time
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from casedesk.accounts.models import Organization, User
 from casedesk.core.choices import Priority
 from casedesk.core.files import check_upload
 from casedesk.core.models import SiteConfiguration
-from casedesk.escalation.models import Level
+from casedesk.escalation.models import Level, Shift
 from casedesk.sla.models import Plan
 from casedesk.tickets import actions
 from casedesk.tickets.models import Category, Ticket
@@ -45,6 +46,24 @@ LEVEL_CONTACTS = {
     2: ("Sami Youssef", "sami@casedesk.example", "+971 4 555 0142"),
     3: ("Hana Idris", "hana@casedesk.example", "+971 4 555 0177"),
     4: ("Adam Clarke", "adam.clarke@kidzonet.example", "+44 20 7946 0321"),
+}
+
+
+# Level number -> the agents on its team. With the shifts below, levels 1 and 2 are
+# covered around the clock (Sami by day, Hana by night, Dubai time); level 3 only on the
+# working week, so an escalation there at the weekend shows the "nobody on shift" alert.
+LEVEL_TEAMS = {
+    1: ["sami@casedesk.example", "hana@casedesk.example"],
+    2: ["sami@casedesk.example", "hana@casedesk.example"],
+    3: ["admin@casedesk.example"],
+    4: ["admin@casedesk.example"],
+}
+AGENT_TIME_ZONE = "Asia/Dubai"
+# Agent -> (weekdays 0=Mon..6=Sun, start, end); an end at or before the start is the next day.
+SHIFTS = {
+    "sami@casedesk.example": (range(7), time(6), time(18)),
+    "hana@casedesk.example": (range(7), time(18), time(6)),
+    "admin@casedesk.example": ((6, 0, 1, 2, 3), time(8), time(18)),
 }
 
 
@@ -270,6 +289,7 @@ class Command(BaseCommand):
             self.configure_site()
             orgs = self.organizations()
             people = self.people(orgs)
+            self.teams(people)
         created = 0
         for spec in CASES:
             # One transaction per case: a case is there whole (with its replies) or not at
@@ -334,6 +354,21 @@ class Command(BaseCommand):
                 )
             people[spec.email] = user
         return people
+
+    def teams(self, people: dict[str, User]) -> None:
+        """Teams and shifts for the escalation matrix, only where an admin set none."""
+        for email, (weekdays, start, end) in SHIFTS.items():
+            agent = people[email]
+            if not agent.time_zone:
+                User.objects.filter(pk=agent.pk).update(time_zone=AGENT_TIME_ZONE)
+            if not Shift.objects.filter(agent=agent).exists():
+                Shift.objects.bulk_create(
+                    Shift(agent=agent, weekday=day, start=start, end=end) for day in weekdays
+                )
+        for number, emails in LEVEL_TEAMS.items():
+            level = Level.objects.filter(number=number).first()
+            if level is not None and not level.team.exists():
+                level.team.add(*(people[email] for email in emails))
 
     def make_case(self, spec: DemoCase, people: dict[str, User]) -> bool:
         """Submit the case and play its steps through the actions. False if it exists."""
