@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -17,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
 from casedesk.core.files import CheckedFile, check_uploads
+from casedesk.core.forms import MultipleFileField
 from casedesk.desk.queue import UNASSIGNED
 from casedesk.tickets.models import Ticket
 
@@ -27,25 +26,6 @@ def active_agents() -> Any:
     return User.objects.filter(role=User.Role.AGENT, is_active=True).order_by(
         "full_name", "email"
     )
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input. The files are checked by check_uploads in the form's
-    clean, so that every problem (empty, too big, not what its name says) is reported
-    with the same message the portal gives."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        uploads = data if isinstance(data, list | tuple) else [data]
-        files = [upload for upload in uploads if upload]
-        if not files and self.required:
-            raise ValidationError(self.error_messages["required"], code="required")
-        return files
 
 
 class QueueFilterForm(forms.Form):

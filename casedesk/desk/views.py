@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from casedesk.accounts.models import Organization, User
 from casedesk.core.choices import Priority
+from casedesk.core.downloads import INLINE_IMAGE_TYPES, file_response
 from casedesk.core.format import duration_text
 from casedesk.desk.access import agent_required
 from casedesk.desk.forms import QueueFilterForm, ReplyForm, UpdateForm, active_agents
@@ -40,7 +41,6 @@ from casedesk.tickets.actions import (
 from casedesk.tickets.models import Message, Ticket
 
 # Types browsers show as a picture, never as a page; any other file is downloaded.
-INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -230,19 +230,10 @@ def attachment(
     """A file of the case, internal notes' files included (agents see those)."""
     ticket = get_case_for_agent(_agent(request), case_id)
     stored = get_attachment(ticket, attachment_id, public_only=False)
-    try:
-        handle = stored.file.open("rb")
-    except OSError:
-        raise Http404("No such file.") from None
-    response = FileResponse(
-        handle, content_type=stored.content_type, filename=stored.filename,
-        as_attachment=stored.content_type not in INLINE_IMAGE_TYPES,
+    response = file_response(
+        stored.file, content_type=stored.content_type, filename=stored.filename,
+        cache_control="private, max-age=3600",
     )
-    # The file came from outside: the browser must not guess its type, and if it renders
-    # it, it renders it in a sandbox with no access to the desk's origin.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 
 from casedesk.accounts.models import User
 from casedesk.core.choices import PRIORITY_DESCRIPTIONS, PRIORITY_SLUGS, Priority
-from casedesk.core.files import ALLOWED, CheckedFile, check_uploads
+from casedesk.core.files import CheckedFile, check_uploads
+from casedesk.core.forms import MultipleFileField
 from casedesk.tickets.models import Category, Ticket
 
 DESCRIPTION_MAX = 50_000
@@ -22,35 +21,6 @@ ATTACHMENTS_HELP = (
     "Screenshots, logs or documents; several files at once. Each is checked: its content "
     "must match its name."
 )
-# A hint for the browser's file picker; the server checks every file's content anyway.
-ACCEPT = ",".join(f".{extension}" for extension in sorted(ALLOWED))
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files under one name (Django's "Uploading multiple files" recipe).
-
-    Returns the raw uploads; the form checks them as a set with check_uploads, which also
-    answers for empty files, so Django's own "empty file" message is switched off here.
-    """
-
-    widget = MultipleFileInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("allow_empty_file", True)
-        super().__init__(**kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        items = data if isinstance(data, list | tuple) else [data]
-        uploads = [item for item in items if item]
-        if not uploads and self.required:
-            raise ValidationError(self.error_messages["required"], code="required")
-        return uploads
-
-
 class PriorityCards(forms.RadioSelect):
     """The four levels as cards: label, the process's description, the plan's target."""
 
@@ -107,7 +77,6 @@ class SubmitForm(AttachmentsMixin, forms.Form):
     )
     attachments = MultipleFileField(
         label="Attachments", required=False, help_text=ATTACHMENTS_HELP,
-        widget=MultipleFileInput(attrs={"accept": ACCEPT}),
     )
 
     def __init__(
@@ -150,7 +119,6 @@ class ReplyForm(AttachmentsMixin, forms.Form):
     )
     attachments = MultipleFileField(
         label="Attachments", required=False, help_text=ATTACHMENTS_HELP,
-        widget=MultipleFileInput(attrs={"accept": ACCEPT}),
     )
 
 
