@@ -110,9 +110,10 @@ def form_choices(organization_id: int | None) -> tuple[list[Category], dict[int,
         categories = list(Category.objects.filter(is_active=True).order_by("position", "name"))
         return categories, target_texts(organization_id)
 
-    return cache.get_or_set(  # type: ignore[no-any-return]
+    choices = cache.get_or_set(
         f"portal:submit-choices:{organization_id or 0}", read, FORM_CACHE_SECONDS
     )
+    return choices if choices is not None else read()
 
 
 def home(request: HttpRequest) -> HttpResponse:
