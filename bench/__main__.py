@@ -225,6 +225,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "e.g. --serve-arg=--workers=3")
     parser.add_argument("--keep", action="store_true",
                         help="keep the data directories and the PostgreSQL database")
+    parser.add_argument("--no-sweep", action="store_true",
+                        help="skip the SLA sweep benchmark (bench/sweep.py)")
+    parser.add_argument("--sweep-open", type=int, default=1_000_000,
+                        help="open cases seeded for the SLA sweep benchmark (default 1,000,000)")
+    parser.add_argument("--sweep-due", type=int, default=10_000,
+                        help="of which due in the measured sweep (default 10,000)")
     args = parser.parse_args(argv)
     if args.cases < 10:
         parser.error("--cases must be at least 10")
@@ -294,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
     for db, (rows, _info) in results.items():
         for line in summary(db, rows, peers.get(db)):
             print(line)
+    if not args.no_sweep:
+        # Issue 3's SLA sweep: its own databases and seed (bench/sweep.py).
+        from bench.sweep import run as run_sweep
+
+        swept = run_sweep(dbs, args.sweep_open, args.sweep_due, keep=args.keep, out=out)
+        failed = failed or len(swept) != len(dbs)
     print(f"\nraw results: {out.relative_to(REPO)}")
     return 1 if failed else 0
 
