@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from casedesk.sla import calendar as sla_calendar
 from casedesk.sla.clocks import schedule_recompute
-from casedesk.sla.models import Calendar, Holiday, Plan, Target, WeeklyHours
+from casedesk.sla.models import Calendar, Clock, Holiday, Plan, Target, WeeklyHours
 
 
 class TargetInline(admin.TabularInline):
@@ -89,3 +89,25 @@ class CalendarAdmin(admin.ModelAdmin):
         if change and (form.has_changed() or any(f.has_changed() for f in formsets)):
             # The plans counting in this calendar get their open cases recomputed.
             schedule_recompute(calendar_id=form.instance.pk)
+
+
+@admin.register(Clock)
+class ClockAdmin(admin.ModelAdmin):
+    """Read-only: clocks change only with their case (casedesk.sla.clocks) and the sweep."""
+
+    list_display = ["ticket", "kind", "plan", "priority", "started_at", "due_at", "met_at",
+                    "breached_at", "paused_at", "cancelled_at"]
+    list_filter = ["kind", "plan"]
+    search_fields = ["=ticket__id"]
+    date_hierarchy = "started_at"
+    list_select_related = ["plan"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -493,7 +493,7 @@ def schedule_recompute(*, plan_id: int | None = None, organization_id: int | Non
     transaction.on_commit(enqueue)
 
 
-def priority_label(value: int) -> str:
+def priority_label(value: Any) -> str:
     try:
         return str(Priority(value).label)
     except ValueError:

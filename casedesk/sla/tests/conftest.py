@@ -25,8 +25,8 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HOUR = 3600
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def clock_of(ticket: Ticket, kind: str = "first_response", *, live: bool = True) -> Clock:

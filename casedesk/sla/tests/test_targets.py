@@ -169,3 +169,18 @@ def test_the_acknowledgement_promises_the_case_clock_target(
     assert ack["Subject"] == f"[Case #{ticket.pk}] {ticket.subject}"
     assert "an engineer will respond within 4 hours (Premium plan)" in ack.get_content()
     assert T0 == clock_of(ticket).started_at
+
+
+def test_admins_can_read_clocks_but_not_change_them(db: Any, frozen: Any) -> None:
+    ticket = make_case(make_contact(make_org())).ticket
+    client = Client()
+    client.force_login(make_agent(is_staff=True, is_superuser=True))
+
+    listing = client.get("/admin/sla/clock/")
+    clock = clock_of(ticket)
+    change = client.post(f"/admin/sla/clock/{clock.pk}/change/", {"target_seconds": "1"})
+
+    assert listing.status_code == 200 and f"#{ticket.pk}" in listing.content.decode()
+    assert change.status_code == 403
+    clock.refresh_from_db()
+    assert clock.target_seconds == 2 * HOUR

@@ -38,7 +38,8 @@ class Command(DbWorkerCommand):
             help="Do not enqueue periodic tasks (SLA sweeps) from this worker.",
         )
 
-    def handle(self, *args: Any, scheduler: bool = True, **options: Any) -> None:
+    def handle(self, *args: Any, scheduler: bool = True,  # type: ignore[override]
+               **options: Any) -> None:
         loop = Scheduler() if scheduler and not options.get("batch") else None
         if loop is not None:
             loop.start()
