@@ -330,3 +330,24 @@ def test_the_worker_runs_the_scheduler_unless_told_not_to() -> None:
     parser = Command().create_parser("casedesk", "worker")
     assert parser.parse_args([]).scheduler is True
     assert parser.parse_args(["--no-scheduler"]).scheduler is False
+
+
+def test_an_alert_mail_lists_the_first_cases_and_links_to_the_rest(
+    db: Any, levels: dict[int, Level], frozen: Any, send_mail: Any, monkeypatch: Any
+) -> None:
+    from casedesk.sla import jobs
+
+    monkeypatch.setattr(jobs, "MAIL_LINES", 2)
+    Plan.objects.filter(name="Standard").update(escalate_on_breach=False)
+    org = make_org(plan="Standard")
+    tickets = [make_case(make_contact(org)).ticket for _ in range(3)]
+    frozen(later(hours=3))
+
+    sweep()
+
+    [mail] = [m for m in outbox_to(send_mail(), "level1@casedesk.example")
+              if "SLA" in m["Subject"]]
+    body = mail.get_content()
+    assert mail["Subject"] == "SLA: 3 breached"
+    assert f"Case {tickets[0].pk}:" in body and f"Case {tickets[2].pk}:" not in body
+    assert "... and 1 more: http://127.0.0.1:8000/desk/?view=breaching" in body
