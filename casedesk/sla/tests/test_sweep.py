@@ -316,7 +316,9 @@ def test_a_running_worker_sweeps_on_its_own_schedule(
         ticket = make_case(make_contact(make_org(plan="Premium"))).ticket
 
     # When `casedesk worker` runs (its scheduler enqueues the sweep; the worker runs it)
-    call_command("worker", "--queue-name", "default", "--max-tasks", "1",
+    # (three jobs: the first tick's sweep and daily prune, in either order, and the next
+    # tick's sweep a second later)
+    call_command("worker", "--queue-name", "default", "--max-tasks", "3",
                  "--no-startup-delay", "--interval", "0.1", verbosity=0)
 
     # Then the breach is recorded without anyone calling the sweep
@@ -351,3 +353,22 @@ def test_an_alert_mail_lists_the_first_cases_and_links_to_the_rest(
     assert mail["Subject"] == "SLA: 3 breached"
     assert f"Case {tickets[0].pk}:" in body and f"Case {tickets[2].pk}:" not in body
     assert "... and 1 more: http://127.0.0.1:8000/desk/?view=breaching" in body
+
+
+def test_finished_jobs_are_pruned_daily(db: Any, frozen: Any) -> None:
+    from casedesk.core.jobs import prune_finished_jobs
+    from casedesk.core.schedule import periodic_tasks
+
+    # Given a sweep job that ran three days ago
+    assert "core.prune_jobs" in [p.name for p in periodic_tasks()]
+    tick(T0, EVERY_30)
+    job = DBTaskResult.objects.get()
+    job.claim("test-worker")
+    job.set_successful({"claimed": 0})
+    frozen(later(hours=72))
+
+    # When the daily prune runs
+    prune_finished_jobs.call()
+
+    # Then its row is gone
+    assert not DBTaskResult.objects.exists()
