@@ -160,7 +160,7 @@ def _event(ticket: Ticket, event_kind: str, at: datetime, actor: User | None = N
 def _live(ticket: Ticket) -> dict[str, Clock]:
     return {c.kind: c for c in Clock.objects.filter(
         ticket=ticket, met_at__isnull=True, cancelled_at__isnull=True
-    )}
+    ).select_related("plan")}
 
 
 def _save(clock: Clock) -> None:
