@@ -40,7 +40,7 @@ def form_data(**overrides: object) -> dict[str, object]:
         "organization_name": "GulfNet",
         "phone": "+971 4 555 0101",
         "subject": "Filtering stopped on DNS 2",
-        "category": str(Category.objects.filter(is_active=True).first().pk),
+        "category": str(Category.objects.filter(is_active=True).values_list("pk", flat=True)[0]),
         "priority": "1",
         "description": "Since 09:00 the second resolver lets blocked sites through.",
     }
