@@ -221,6 +221,18 @@ CASEDESK_MAIL_MAX_ATTEMPTS = env_int("CASEDESK_MAIL_MAX_ATTEMPTS", 6, minimum=1)
 # How often the worker looks for mail to send (the outbox is polled, see casedesk.mail.jobs).
 CASEDESK_MAIL_POLL_SECONDS = env_int("CASEDESK_MAIL_POLL_SECONDS", 2, minimum=1)
 
+# Inbound mail threading (casedesk.mail.ingest): a customer's email reply reopens a case
+# resolved less than CASEDESK_REOPEN_DAYS ago, else opens a new case linked to the old one;
+# mail that threads onto no case opens a case ("case") or gets a polite pointer to the
+# portal ("portal"); automatic acknowledgements to one sender are capped per hour.
+CASEDESK_REOPEN_DAYS = env_int("CASEDESK_REOPEN_DAYS", 7, minimum=0)
+CASEDESK_EMAIL_NEW_CASES = env_str("CASEDESK_EMAIL_NEW_CASES", "case").strip().lower()
+if CASEDESK_EMAIL_NEW_CASES not in {"case", "portal"}:
+    raise ImproperlyConfigured(
+        f"CASEDESK_EMAIL_NEW_CASES must be case or portal, got {CASEDESK_EMAIL_NEW_CASES!r}"
+    )
+CASEDESK_ACK_CAP_PER_HOUR = env_int("CASEDESK_ACK_CAP_PER_HOUR", 10, minimum=0)
+
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
