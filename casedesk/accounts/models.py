@@ -88,6 +88,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when mail to this address bounced permanently; cleared when they write to us again.
+    email_bouncing_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

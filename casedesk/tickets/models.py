@@ -83,6 +83,14 @@ class Ticket(models.Model):
     last_message_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The earlier case this one follows up (an email reply to a closed case, or to one
+    # resolved longer ago than CASEDESK_REOPEN_DAYS, opens a new case linked here).
+    related_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups",
+    )
+    # Addresses copied on the case's email thread, one per line: besides the requester,
+    # the organization's contacts and agents, they may add to the case by its subject tag.
+    cc_emails = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -104,6 +112,9 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
+
+    def cc_list(self) -> list[str]:
+        return [line.strip() for line in self.cc_emails.split() if line.strip()]
 
     @property
     def case_id(self) -> int:
@@ -132,6 +143,9 @@ class Message(models.Model):
     )
     # Mail headers of the message as sent or received, for threading.
     message_id_header = models.CharField(max_length=255, blank=True, db_index=True)
+    # The whole text of an email, quoted history and signature included, when `body` holds
+    # only the new part ("show the whole email"); empty otherwise.
+    full_body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
