@@ -88,6 +88,19 @@ class Rows:
 
         meta = model._meta
         qn = connection.ops.quote_name
+        # Columns the seed does not name still need a value when they are NOT NULL: their
+        # model default (Django's defaults live in Python, not in the table), so the seed
+        # keeps working as models gain fields.
+        self.extra: tuple[Any, ...] = ()
+        for field in meta.concrete_fields:
+            if field.name in fields or field.null or field.primary_key:
+                continue
+            # get_default() is the field's default, or "" for text fields without one.
+            default = field.get_default()
+            if default is None:
+                continue
+            fields = [*fields, field.name]
+            self.extra += (field.get_db_prep_save(default, connection),)
         columns = ", ".join(qn(meta.get_field(f).column) for f in fields)
         marks = ", ".join(["%s"] * len(fields))
         self.sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
@@ -95,7 +108,7 @@ class Rows:
         self.rows: list[tuple[Any, ...]] = []
 
     def add(self, *values: Any) -> None:
-        self.rows.append(values)
+        self.rows.append(values + self.extra)
 
     def write(self) -> int:
         from django.db import connection
