@@ -117,13 +117,30 @@ def make_case(
     )
 
 
+class DeliveredMessage(EmailMessage):
+    """A delivered mail as tests read it. Every mail has a text and an HTML part
+    (multipart/alternative); get_content() without arguments gives the text part, what a
+    plain-text reader sees, so tests need not walk the MIME tree. get_body() still
+    reaches the HTML part."""
+
+    def get_content(self, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and self.get_content_type() == "multipart/alternative":
+            part = self.get_body(preferencelist=("plain",))
+            assert part is not None, "a mail without a text part"
+            return part.get_content()
+        return super().get_content(*args, **kwargs)
+
+
+MAIL_POLICY = email.policy.default.clone(message_factory=DeliveredMessage)
+
+
 def read_outbox(settings: Any) -> list[EmailMessage]:
     """The messages in the outbox folder, oldest first."""
     folder = Path(settings.CASEDESK_EMAIL_URL.removeprefix("file://"))
     if not folder.exists():
         return []
     return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        email.message_from_bytes(path.read_bytes(), policy=MAIL_POLICY)  # type: ignore[misc]
         for path in sorted(folder.glob("*.eml"))
     ]
 

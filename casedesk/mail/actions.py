@@ -6,10 +6,26 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import make_msgid
-from django.template.loader import render_to_string
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
 
 from casedesk.core.models import SiteConfiguration
 from casedesk.mail.models import OutboundMail
+
+
+def support_address() -> str:
+    """Where customers write to us: the Reply-To of everything we send."""
+    return getattr(settings, "CASEDESK_SUPPORT_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+
+
+def html_template_for(template: str) -> str:
+    """The HTML twin of a .txt mail template, or the generic one that shows the text."""
+    twin = template.removesuffix(".txt") + ".html"
+    try:
+        get_template(twin)
+    except TemplateDoesNotExist:
+        return "mail/text.html"
+    return twin
 
 
 def mail_domain() -> str:
@@ -31,7 +47,8 @@ def queue_mail(
     headers: dict[str, str] | None = None,
     message_id: str | None = None,
 ) -> OutboundMail:
-    """Render `template` (a .txt under templates/) and store the message for delivery.
+    """Render `template` (a .txt under templates/) and its HTML twin (the .html beside it,
+    or mail/text.html showing the text, escaped) and store the message for delivery.
 
     Call inside the transaction of the change that causes the mail: the message is stored
     with it or not at all. The periodic delivery job (casedesk.mail.jobs) sends it once
@@ -45,12 +62,16 @@ def queue_mail(
         **context,
     }
     body = render_to_string(template, full_context)
+    html = render_to_string(
+        html_template_for(template), {**full_context, "text": body, "subject": subject}
+    )
     mail = OutboundMail.objects.create(
         kind=kind,
         ticket=ticket,
         to=to,
         subject=subject,
         body_text=body,
+        body_html=html,
         message_id=message_id or new_message_id(),
         headers=headers or {},
     )

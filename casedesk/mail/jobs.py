@@ -14,12 +14,13 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from casedesk.mail.actions import support_address
 from casedesk.mail.models import OutboundMail
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,14 @@ Status = OutboundMail.Status
 
 def build_message(mail: OutboundMail) -> EmailMessage:
     headers = {"Message-ID": mail.message_id, **mail.headers}
-    return EmailMessage(
+    # Answers come back to the support mailbox, wherever the From address points.
+    message = EmailMultiAlternatives(
         subject=mail.subject, body=mail.body_text, from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[mail.to], headers=headers,
+        to=[mail.to], headers=headers, reply_to=[support_address()],
     )
+    if mail.body_html:
+        message.attach_alternative(mail.body_html, "text/html")
+    return message
 
 
 def due(now: datetime) -> Q:

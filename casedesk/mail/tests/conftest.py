@@ -19,6 +19,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from casedesk.conftest import MAIL_POLICY
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -42,7 +44,7 @@ class Inbox:
     @property
     def messages(self) -> list[EmailMessage]:
         return [
-            email.message_from_bytes(e.original_content or b"", policy=email.policy.default)  # type: ignore[misc]
+            email.message_from_bytes(e.original_content or b"", policy=MAIL_POLICY)  # type: ignore[misc]
             for e in self.envelopes
         ]
 

@@ -102,5 +102,8 @@ def test_the_file_outbox_holds_one_whole_parseable_message_per_mail(
         message = parsed[mail.message_id]
         assert (message["To"], message["Subject"]) == (mail.to, mail.subject)
         assert message["From"] == settings.DEFAULT_FROM_EMAIL
-        assert message.get_content().strip() == mail.body_text.strip()
+        text, html = (message.get_body(preferencelist=(kind,)) for kind in ("plain", "html"))
+        assert text is not None and html is not None
+        assert text.get_content().strip() == mail.body_text.strip()
+        assert html.get_content().strip() == mail.body_html.strip()
         assert mail.status == "sent"
