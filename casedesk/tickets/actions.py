@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -107,6 +108,36 @@ def case_subject(ticket: Ticket) -> str:
 
 
 @dataclass(frozen=True)
+class MailHeaders:
+    """What an email adds to a case beyond its text: its Message-ID (replies to it thread
+    here), the whole text when the body is only the new part, who else it was sent to."""
+
+    message_id: str = ""
+    references: tuple[str, ...] = ()
+    full_body: str = ""
+    cc: tuple[str, ...] = ()
+
+    def thread_headers(self) -> dict[str, str]:
+        """In-Reply-To and References for our answer to this message."""
+        if not self.message_id:
+            return {}
+        # The first and the latest few, as for replies (queue_reply_mail).
+        refs = [*self.references, self.message_id]
+        refs = [refs[0], *refs[-9:]] if len(refs) > 10 else refs
+        return {"In-Reply-To": self.message_id, "References": " ".join(dict.fromkeys(refs))}
+
+
+def merged_cc(current: str, added: Iterable[str], requester_email: str) -> str:
+    """The case's CC list with `added` addresses, without the requester's, one per line."""
+    addresses = [a for a in current.split() if a]
+    for address in added:
+        address = address.strip().lower()
+        if address and address != requester_email.lower() and address not in addresses:
+            addresses.append(address)
+    return "\n".join(addresses[:50])
+
+
+@dataclass(frozen=True)
 class Submission:
     ticket: Ticket
     requester: User
@@ -126,12 +157,19 @@ def submit_case(
     organization_name: str = "",
     channel: str = Ticket.Channel.PORTAL,
     submitted_by: User | None = None,
+    mail: MailHeaders | None = None,
+    acknowledge: bool = True,
+    related_to: Ticket | None = None,
 ) -> Submission:
     """Open a case for a requester (created if new, invited if they cannot sign in yet),
     store its description and files, and queue the acknowledgement.
 
     Everything is stored whole or not at all: if anything fails, the database rolls back
     and the files written so far are removed.
+
+    A case opened by email passes `mail` (its headers, so the acknowledgement threads under
+    the customer's message) and `acknowledge=False` when the message was automatic or the
+    sender had too many acknowledgements this hour: no acknowledgement, no invitation.
     """
     written: list[str] = []
     try:
@@ -151,27 +189,38 @@ def submit_case(
                 requester_phone=phone.strip()[:40] or requester.phone,
                 category=category, priority=priority, channel=channel,
                 created_at=now, updated_at=now, last_message_at=now,
+                related_to=related_to, cc_emails=merged_cc("", mail.cc if mail else [],
+                                                           requester.email),
             )
             ticket.save(force_insert=True)
             # Customers' replies to the acknowledgement thread onto the case through the
-            # acknowledgement's Message-ID, which the first message carries.
+            # acknowledgement's Message-ID, which the first message carries; a case opened
+            # by email carries the customer's own Message-ID instead (replies to the
+            # acknowledgement are found through the outbox's row).
             ack_id = new_message_id()
             message = Message.objects.create(
                 ticket=ticket, author=requester, kind=Message.Kind.PUBLIC, body=description,
-                channel=channel, created_at=now, message_id_header=ack_id,
+                channel=channel, created_at=now,
+                message_id_header=mail.message_id if mail and mail.message_id else ack_id,
+                full_body=mail.full_body if mail else "",
             )
             attachments = store_attachments(ticket, message, files)
             written.extend(a.file.path for a in attachments)
+            extra = {"related_to": related_to.pk} if related_to is not None else {}
             record(
                 ticket, Event.Kind.CREATED, requester, channel=channel, priority=priority,
-                subject=subject, attachments=len(attachments),
+                subject=subject, attachments=len(attachments), **extra,
             )
             clocks = sla_clocks.start_case(ticket, at=now)
             # A contact created a moment ago has no invitation yet: no need to ask.
-            invited = created or needs_invitation(requester)
+            invited = acknowledge and (created or needs_invitation(requester))
             if invited:
                 invite(requester, case_id=ticket.pk)
-            queue_acknowledgement(ticket, requester, message, clocks, message_id=ack_id)
+            if acknowledge:
+                queue_acknowledgement(
+                    ticket, requester, message, clocks, message_id=ack_id,
+                    thread=mail.thread_headers() if mail else {},
+                )
     except BaseException:
         remove_files(written)
         raise
@@ -179,7 +228,8 @@ def submit_case(
 
 
 def queue_acknowledgement(
-    ticket: Ticket, requester: User, message: Message, clocks: list[Clock], *, message_id: str
+    ticket: Ticket, requester: User, message: Message, clocks: list[Clock], *, message_id: str,
+    thread: dict[str, str] | None = None,
 ) -> None:
     # The promise the mail states is the case's own first-response clock (none: the plan
     # has no target for this priority, and the mail promises nothing).
@@ -198,7 +248,10 @@ def queue_acknowledgement(
             "priority_label": Priority(ticket.priority).label,
             "description": message.body,
         },
-        headers={"Auto-Submitted": "auto-replied", "X-Casedesk-Case": str(ticket.pk)},
+        headers={
+            "Auto-Submitted": "auto-replied", "X-Casedesk-Case": str(ticket.pk),
+            **(thread or {}),
+        },
         message_id=message_id,
     )
 
@@ -291,12 +344,14 @@ def add_message(
     internal: bool = False,
     channel: str = Ticket.Channel.PORTAL,
     new_status: str | None = None,
+    mail: MailHeaders | None = None,
 ) -> Message:
     """A reply (public) or a note (internal, agents only) on a case.
 
     A customer's reply reopens a resolved or closed case and ends a wait on the customer;
     an agent's public reply is mailed to the requester; a note is never shown or mailed to
-    customers.
+    customers. A reply by email passes `mail`: its Message-ID (later mail chains to it),
+    its whole text and the addresses it was copied to.
     """
     if internal and not author.is_agent:
         raise ActionError("Only agents can add internal notes.")
@@ -308,6 +363,8 @@ def add_message(
             message = Message.objects.create(
                 ticket=ticket, author=author, body=body, channel=channel, created_at=now,
                 kind=Message.Kind.INTERNAL if internal else Message.Kind.PUBLIC,
+                message_id_header=mail.message_id if mail else "",
+                full_body=mail.full_body if mail else "",
             )
             attachments = store_attachments(ticket, message, files)
             written.extend(a.file.path for a in attachments)
@@ -315,15 +372,20 @@ def add_message(
                 ticket, Event.Kind.NOTE if internal else Event.Kind.REPLY, author,
                 message=message.pk, attachments=len(attachments),
             )
-            if internal:
-                touch(ticket)
-            else:
-                touch(ticket, last_message_at=now)
+            changes: dict[str, Any] = {} if internal else {"last_message_at": now}
+            if mail is not None and mail.cc:
+                cc = merged_cc(ticket.cc_emails, mail.cc, ticket.requester.email)
+                if cc != ticket.cc_emails:
+                    changes["cc_emails"] = cc
+            touch(ticket, **changes)
             if author.is_agent:
                 if not internal:
                     # Before any status change: a reply that also resolves the case meets
                     # the response clock, and only then the resolution clock.
                     sla_clocks.on_agent_reply(ticket, at=event.created_at)
+                else:
+                    # No answer to the customer, but it acknowledges an escalation.
+                    sla_clocks.on_agent_note(ticket, at=event.created_at)
                 status = new_status
                 if status is None and ticket.status == Ticket.Status.NEW and not internal:
                     status = Ticket.Status.OPEN
