@@ -1,0 +1,162 @@
+"""Is an inbound message automatic? Is it a bounce, and for which addresses?
+
+Pure functions over an `email.message.Message`; no database.
+
+The rule (issue 4, point 10, and the corpora README):
+
+* `detect_auto` names a reason when the message was written by a machine:
+  a bounce or delivery status report, a mailer-daemon/postmaster sender,
+  `Auto-Submitted` other than "no", `X-Autoreply`/`X-Autorespond`, or an
+  "Out of office" style subject. Such a message is never answered, and the
+  threading code may decline to open a case for it.
+* `Precedence: bulk/junk/list` alone is NOT such a reason: real people's
+  clients (and mailing lists relaying people) set it, and the django-mailbox
+  corpus holds two human replies carrying it. `is_bulk` reports it separately:
+  the message is still ingested as a person's text, only our automatic
+  acknowledgement is suppressed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from email.message import Message
+from email.utils import getaddresses
+
+from flufl.bounce import all_failures
+
+try:
+    # The detector list itself, so that one detector raising on odd input (Yale's
+    # does on a message without From) does not hide the verdict of the others.
+    from flufl.bounce._scan import _DETECTORS
+except ImportError:  # pragma: no cover - a future flufl.bounce without it
+    _DETECTORS = None
+
+log = logging.getLogger(__name__)
+# flufl.bounce logs every detector it tries at INFO (18 lines per inbound message)
+# and a traceback for a detector that raises, which we handle below.
+logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
+
+
+@dataclass(frozen=True)
+class BounceInfo:
+    """Addresses a bounce reports as failed; permanent unless only delays were reported."""
+
+    addresses: tuple[str, ...]
+    permanent: bool
+
+
+_DAEMON_LOCALPARTS = frozenset(
+    {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mdaemon"}
+)
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(?:auto(?:matic)?[\s_-]*(?:reply|response|answer)\b"
+    r"|out of (?:the )?office\b"
+    r"|(?:autoreply|autoresponse)\b"
+    r"|abwesenheitsnotiz|r[ée]ponse automatique|respuesta autom[áa]tica"
+    r"|رد تلقائي|خارج المكتب"
+    r"|(?:delivery status notification|undeliverable|undelivered mail"
+    r"|mail delivery (?:failed|failure|system)|returned mail|failure notice)\b)",
+    re.IGNORECASE,
+)
+_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
+
+
+def _header(msg: Message, name: str) -> str:
+    # A malformed header can make the modern policy raise while folding/decoding;
+    # whatever happens, loop protection must not crash the parse.
+    try:
+        value = msg.get(name)
+    except Exception:  # any header defect means "no usable value"
+        return ""
+    return str(value).strip() if value is not None else ""
+
+
+def _sender_localparts(msg: Message) -> list[str]:
+    values = [_header(msg, "From"), _header(msg, "Sender"), _header(msg, "Return-Path")]
+    try:
+        pairs = getaddresses([v for v in values if v])
+    except Exception:
+        return []
+    return [addr.split("@", 1)[0].strip("<> ").lower() for _, addr in pairs if addr]
+
+
+def is_delivery_report(msg: Message) -> bool:
+    """A multipart/report carrying delivery-status (RFC 3464) or a bare DSN part."""
+    try:
+        if msg.get_content_type() == "multipart/report":
+            report_type = (msg.get_param("report-type") or "").lower()
+            return report_type in ("delivery-status", "")
+        return any(part.get_content_type() == "message/delivery-status" for part in _walk(msg, 50))
+    except Exception:
+        return False
+
+
+def _walk(msg: Message, limit: int) -> list[Message]:
+    parts: list[Message] = []
+    for part in msg.walk():
+        parts.append(part)
+        if len(parts) >= limit:
+            break
+    return parts
+
+
+def _failures(msg: Message) -> tuple[frozenset[bytes], frozenset[bytes]]:
+    """flufl.bounce's all_failures, with each detector's exception contained."""
+    if _DETECTORS is None:
+        try:
+            return all_failures(msg)
+        except Exception:
+            return frozenset(), frozenset()
+    for detector_class in _DETECTORS:
+        try:
+            temporary, permanent = detector_class().process(msg)
+        except Exception:  # a detector choking on odd input means "not found"
+            log.debug("bounce detector %s failed", detector_class.__name__, exc_info=True)
+            continue
+        if temporary or permanent:
+            return frozenset(temporary), frozenset(permanent)
+    return frozenset(), frozenset()
+
+
+def find_bounce(msg: Message) -> BounceInfo | None:
+    """The failed addresses of a bounce (flufl.bounce's detectors, Mailman's), or None.
+
+    A delivery report from which no address could be read is still a bounce
+    (addresses empty), so it is never answered.
+    """
+    temporary, permanent = _failures(msg)
+    found = permanent or temporary
+    if found:
+        addresses = tuple(sorted({a.decode("utf-8", "replace").strip().lower() for a in found}))
+        return BounceInfo(addresses=addresses, permanent=bool(permanent))
+    if is_delivery_report(msg):
+        return BounceInfo(addresses=(), permanent=False)
+    return None
+
+
+def is_bulk(msg: Message) -> bool:
+    """Precedence bulk/junk/list: suppress acknowledgements, but keep the message."""
+    return _header(msg, "Precedence").lower() in _BULK_PRECEDENCE
+
+
+def detect_auto(msg: Message, bounce: BounceInfo | None = None) -> str | None:
+    """Why `msg` is automatic ("bounce", "auto-submitted", ...), or None for a person.
+
+    Pass `bounce` when `find_bounce` already ran, to avoid running it twice.
+    """
+    if bounce is None:
+        bounce = find_bounce(msg)
+    if bounce is not None:
+        return "bounce"
+    auto_submitted = _header(msg, "Auto-Submitted").split(";", 1)[0].strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return "auto-submitted"
+    if _header(msg, "X-Autoreply") or _header(msg, "X-Autorespond"):
+        return "autoreply-header"
+    if any(lp in _DAEMON_LOCALPARTS for lp in _sender_localparts(msg)):
+        return "mailer-daemon"
+    if _AUTO_SUBJECT.match(_header(msg, "Subject")):
+        return "auto-subject"
+    return None

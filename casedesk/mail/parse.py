@@ -1,0 +1,364 @@
+"""Raw inbound bytes to a `ParsedMail`: a pure function, no database, never raises.
+
+Bad input is the normal case for a mail gateway (issue 4, "Bad input"): every
+step falls back rather than fails, and what was dropped or repaired is listed
+in `ParsedMail.defects` so an admin can see it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.policy
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+from django.conf import settings
+
+from casedesk.mail.autodetect import BounceInfo, detect_auto, find_bounce, is_bulk
+from casedesk.mail.htmltext import html_to_text, sanitize_html
+from casedesk.mail.reply import extract_reply
+
+__all__ = ["BounceInfo", "ParsedMail", "parse_message"]
+
+MAX_HEADER_CHARS = 2000  # longer header values are cut (a 1 MB Subject must not reach the DB)
+MAX_ADDRESSES = 100
+MAX_REFERENCES = 50
+MAX_PARTS = 2000  # MIME parts walked at most; a message of 10,000 parts is cut short
+MAX_TEXT_CHARS = 1_000_000
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    message_id: str
+    in_reply_to: str
+    references: list[str]
+    subject: str
+    from_address: str
+    from_name: str
+    to: list[str]
+    cc: list[str]
+    date: datetime | None
+    text: str  # the decoded full text (text/plain preferred, else the HTML as text)
+    html: str  # sanitized HTML for display, or ""
+    reply_text: str  # the new text without quoted history and signature
+    attachments: list[tuple[str, str, bytes]]  # (filename, content_type, content)
+    auto: str | None  # why the message is automatic; None for a person
+    bounce: BounceInfo | None
+    defects: list[str] = field(default_factory=list)
+    # Precedence bulk/junk/list: ingest it, but send no automatic acknowledgement.
+    bulk: bool = False
+    reply_to: list[str] = field(default_factory=list)
+
+    @property
+    def answerable(self) -> bool:
+        """May we send an automatic acknowledgement to this sender?"""
+        return self.auto is None and not self.bulk
+
+
+def _load(raw: bytes, defects: list[str]) -> Message:
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        # The modern policy parses headers lazily; touch the ones we read so a
+        # header it cannot handle sends us to compat32 now rather than later.
+        for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To"):
+            msg.get_all(name)
+        return msg
+    except Exception as exc:
+        defects.append(f"modern parser failed ({type(exc).__name__}); used compat32")
+        return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+def _clip(value: str, defects: list[str], name: str) -> str:
+    value = value.replace("\x00", "")
+    if len(value) > MAX_HEADER_CHARS:
+        defects.append(f"{name} header cut from {len(value)} characters")
+        value = value[:MAX_HEADER_CHARS]
+    return value
+
+
+def _decode_words(value: str) -> str:
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # an undecodable encoded-word stays as written
+        return value
+
+
+def _header(msg: Message, name: str, defects: list[str]) -> str:
+    try:
+        value = msg.get(name)
+    except Exception as exc:
+        defects.append(f"{name} header unreadable ({type(exc).__name__})")
+        try:
+            value = msg.get_all(name, failobj=[None])[0]  # type: ignore[index]
+        except Exception:
+            return ""
+    if value is None:
+        return ""
+    try:
+        text = str(value)
+    except Exception:
+        text = ""
+    text = _decode_words(_clip(text, defects, name))
+    return " ".join(text.split())
+
+
+def _addresses(msg: Message, name: str, defects: list[str]) -> list[tuple[str, str]]:
+    try:
+        values = [str(v) for v in (msg.get_all(name) or [])]
+    except Exception as exc:
+        defects.append(f"{name} header unreadable ({type(exc).__name__})")
+        return []
+    values = [_clip(v, defects, name) for v in values]
+    try:
+        pairs = getaddresses(values)
+    except Exception:
+        return []
+    out: list[tuple[str, str]] = []
+    for real, addr in pairs[:MAX_ADDRESSES]:
+        addr = addr.strip().strip("<>").lower()
+        if "@" in addr and " " not in addr:
+            out.append((_decode_words(real).strip(), addr))
+    return out
+
+
+_MSGID = re.compile(r"<[^<>\s]{1,500}>")
+
+
+def _ids(value: str) -> list[str]:
+    found = _MSGID.findall(value)
+    if not found and value.strip() and " " not in value.strip():
+        found = ["<" + value.strip().strip("<>")[:500] + ">"]
+    return found
+
+
+def _charset_decode(payload: bytes, charset: str | None, defects: list[str]) -> str:
+    """Decode with the declared charset, else utf-8, else cp1252 (which never fails)."""
+    if charset:
+        name = charset.strip().strip('"').lower()
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            defects.append(f"unknown charset {name[:40]!r}")
+        else:
+            try:
+                return payload.decode(name)
+            except (UnicodeDecodeError, LookupError):
+                defects.append(f"text not valid {name[:40]}")
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return payload.decode("cp1252", errors="replace")
+
+
+def _part_bytes(part: Message, defects: list[str]) -> bytes:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception as exc:  # invalid base64/qp: keep what is there
+        defects.append(f"undecodable {part.get_content_type()} part ({type(exc).__name__})")
+        raw = part.get_payload()
+        return raw.encode("utf-8", "replace") if isinstance(raw, str) else b""
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _part_text(part: Message, defects: list[str]) -> str:
+    try:
+        charset = part.get_content_charset()
+    except Exception:  # a garbled Content-Type: decode by guessing instead
+        charset = None
+    return _charset_decode(_part_bytes(part, defects), charset, defects)[:MAX_TEXT_CHARS]
+
+
+def _filename(part: Message) -> str:
+    name = None
+    try:
+        name = part.get_filename()  # RFC 2231 and encoded-words (KOI8-R, UTF-8...)
+    except Exception:
+        name = None
+    if not name:
+        try:
+            name = part.get_param("name", header="content-type")
+            if isinstance(name, tuple):  # compat32 returns RFC 2231 values as tuples
+                name = email.utils.collapse_rfc2231_value(name)
+        except Exception:
+            name = None
+    name = _decode_words(str(name)) if name else ""
+    # Never a path: the name is shown and stored, not used to write files.
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip()
+    return name[:255]
+
+
+def _is_attachment(part: Message) -> bool:
+    try:
+        disposition = part.get_content_disposition()
+    except Exception:
+        disposition = None
+    if disposition == "attachment":
+        return True
+    return bool(_filename(part)) and not part.get_content_type().startswith("text/")
+
+
+_EXT = {"message/rfc822": ".eml", "image/jpg": ".jpg", "image/jpeg": ".jpg", "text/plain": ".txt"}
+
+
+def _default_name(content_type: str, index: int) -> str:
+    ext = _EXT.get(content_type) or mimetypes.guess_extension(content_type) or ".bin"
+    return f"attachment-{index}{ext}"
+
+
+def _collect(
+    msg: Message, defects: list[str]
+) -> tuple[list[str], list[str], list[tuple[str, str, bytes]]]:
+    """Walk the MIME tree: the plain bodies, the HTML bodies and the attachments."""
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[tuple[str, str, bytes]] = []
+    limit = settings.CASEDESK_MAX_ATTACHMENTS * 5
+    skipped = 0
+    # An explicit stack instead of msg.walk(): a message/rfc822 part is kept whole
+    # as an .eml attachment and not descended into (nested mail is not our body).
+    stack: list[Message] = [msg]
+    seen = 0
+    while stack:
+        part = stack.pop()
+        seen += 1
+        if seen > MAX_PARTS:
+            defects.append(f"more than {MAX_PARTS} MIME parts; the rest ignored")
+            break
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822" and part is not msg:
+            if len(attachments) >= limit:
+                skipped += 1
+                continue
+            inner = part.get_payload()
+            inner_msg = inner[0] if isinstance(inner, list) and inner else None
+            try:
+                data = inner_msg.as_bytes() if inner_msg is not None else b""
+            except Exception:  # nested mail that cannot be re-serialized
+                data = inner_msg.as_string().encode("utf-8", "replace") if inner_msg else b""
+            name = _filename(part) or _default_name(ctype, len(attachments) + 1)
+            if not name.lower().endswith(".eml"):
+                name += ".eml"
+            attachments.append((name, ctype, data))
+            continue
+        if part.is_multipart():
+            children = part.get_payload()
+            if isinstance(children, list):
+                stack.extend(reversed(children))
+            continue
+        if _is_attachment(part) or not ctype.startswith("text/"):
+            if ctype.startswith("multipart/") or ctype == "message/delivery-status":
+                continue
+            if len(attachments) >= limit:
+                skipped += 1
+                continue
+            name = _filename(part) or _default_name(ctype, len(attachments) + 1)
+            # Archives are stored as they came: never opened, so a zip bomb costs its size.
+            attachments.append((name, ctype, _part_bytes(part, defects)))
+        elif ctype == "text/html":
+            html.append(_part_text(part, defects))
+        elif ctype in ("text/plain", "text/enriched") or ctype.startswith("text/"):
+            plain.append(_part_text(part, defects))
+    if skipped:
+        defects.append(f"{skipped} attachments over the limit of {limit} were not kept")
+    return plain, html, attachments
+
+
+def _date(msg: Message, defects: list[str]) -> datetime | None:
+    value = _header(msg, "Date", defects)
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        defects.append("unreadable Date header")
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def parse_message(raw: bytes) -> ParsedMail:
+    """Parse raw RFC 5322 bytes; never raises (the worst case is an empty ParsedMail)."""
+    defects: list[str] = []
+    try:
+        return _parse(raw, defects)
+    except Exception as exc:  # last resort: nothing may crash intake
+        defects.append(f"parse failed ({type(exc).__name__}: {str(exc)[:200]})")
+        text = _charset_decode(raw[:MAX_TEXT_CHARS], None, defects)
+        return ParsedMail(
+            message_id="",
+            in_reply_to="",
+            references=[],
+            subject="",
+            from_address="",
+            from_name="",
+            to=[],
+            cc=[],
+            date=None,
+            text=text,
+            html="",
+            reply_text=text,
+            attachments=[],
+            auto=None,
+            bounce=None,
+            defects=defects,
+        )
+
+
+def _parse(raw: bytes, defects: list[str]) -> ParsedMail:
+    if not raw.strip():
+        defects.append("empty message")
+    msg = _load(raw, defects)
+    try:
+        plain, html_parts, attachments = _collect(msg, defects)
+    except Exception as exc:  # the modern policy can fail mid-walk
+        defects.append(f"MIME walk failed ({type(exc).__name__}); retried with compat32")
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        plain, html_parts, attachments = _collect(msg, defects)
+    for defect in getattr(msg, "defects", [])[:20]:
+        defects.append(type(defect).__name__)
+
+    html_raw = "\n".join(html_parts)
+    text = "\n\n".join(p for p in plain if p.strip())
+    if not text.strip() and html_raw:
+        text = html_to_text(html_raw)
+    reply_text = extract_reply(text) if text.strip() else extract_reply("", html_raw)
+
+    senders = _addresses(msg, "From", defects)
+    from_name, from_address = senders[0] if senders else ("", "")
+    if not from_address:
+        from_name, from_address = parseaddr(_header(msg, "From", defects))
+        from_address = from_address.lower() if "@" in from_address else ""
+
+    bounce = find_bounce(msg)
+    auto = detect_auto(msg, bounce)
+    refs = _ids(_header(msg, "References", defects))[-MAX_REFERENCES:]
+    in_reply_to = _ids(_header(msg, "In-Reply-To", defects))
+    return ParsedMail(
+        message_id=(_ids(_header(msg, "Message-ID", defects)) or [""])[0],
+        in_reply_to=in_reply_to[0] if in_reply_to else "",
+        references=refs,
+        subject=_header(msg, "Subject", defects),
+        from_address=from_address,
+        from_name=from_name,
+        to=[a for _, a in _addresses(msg, "To", defects)],
+        cc=[a for _, a in _addresses(msg, "Cc", defects)],
+        date=_date(msg, defects),
+        text=text,
+        html=sanitize_html(html_raw) if html_raw.strip() else "",
+        reply_text=reply_text,
+        attachments=attachments,
+        auto=auto,
+        bounce=bounce,
+        defects=defects,
+        bulk=is_bulk(msg),
+        reply_to=[a for _, a in _addresses(msg, "Reply-To", defects)],
+    )
