@@ -43,6 +43,8 @@ def periodic_tasks() -> list[Periodic]:
                  timedelta(seconds=settings.CASEDESK_SLA_SWEEP_SECONDS)),
         Periodic("mail.deliver", "casedesk.mail.jobs.deliver_due_mail",
                  timedelta(seconds=settings.CASEDESK_MAIL_POLL_SECONDS)),
+        Periodic("mail.inbound", "casedesk.mail.inbound_jobs.process_inbound",
+                 timedelta(seconds=settings.CASEDESK_MAIL_POLL_SECONDS)),
         Periodic("core.prune_jobs", "casedesk.core.jobs.prune_finished_jobs",
                  timedelta(days=1)),
     ]

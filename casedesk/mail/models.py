@@ -51,3 +51,77 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class InboundMessage(models.Model):
+    """One message received (SMTP, LMTP, IMAP or an import), stored as its raw bytes.
+
+    The row is committed before the sender is told 250, so accepted mail survives any
+    crash; turning it into a case happens later (casedesk.mail.inbound_jobs). The same
+    message arriving again (an SMTP retry, an IMAP re-poll, a second import) is recognised
+    by its Message-ID, or by the hash of its bytes when it has none, and stored once.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSING = "processing", "Processing"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        QUARANTINED = "quarantined", "Quarantined"
+
+    class Source(models.TextChoices):
+        SMTP = "smtp", "SMTP"
+        LMTP = "lmtp", "LMTP"
+        IMAP = "imap", "IMAP"
+        IMPORT = "import", "Import"
+
+    # In the database (not a file) so that one commit makes the bytes and the row durable
+    # together; messages are limited to CASEDESK_MAX_MESSAGE_BYTES.
+    raw = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    # As in the header, angle brackets included; "" when the message has none.
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    subject = models.CharField(max_length=300, blank=True)
+    from_header = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    envelope_from = models.CharField(max_length=300, blank=True)
+    envelope_to = models.JSONField(default=list, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # What processing did: "reply", "new_case", "ignored", "bounce", "portal_reply".
+    result = models.CharField(max_length=20, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="inbound_mail",
+    )
+    # Named ticket_message (not message): message_id is the header above.
+    ticket_message = models.ForeignKey(
+        "tickets.Message", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="inbound_mail",
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "inbound mail"
+        verbose_name_plural = "inbound mail"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="inbound_due")]
+        constraints = [
+            # The database, not a check before the insert, keeps duplicates out: two SMTP
+            # sessions delivering the same message at once store it once.
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~models.Q(message_id=""),
+                name="inbound_unique_message_id",
+            ),
+            models.UniqueConstraint(
+                fields=["sha256"], condition=models.Q(message_id=""),
+                name="inbound_unique_raw_without_message_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject or '(no subject)'} ← {self.from_header or self.envelope_from}"
