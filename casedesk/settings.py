@@ -221,6 +221,16 @@ CASEDESK_MAIL_MAX_ATTEMPTS = env_int("CASEDESK_MAIL_MAX_ATTEMPTS", 6, minimum=1)
 # How often the worker looks for mail to send (the outbox is polled, see casedesk.mail.jobs).
 CASEDESK_MAIL_POLL_SECONDS = env_int("CASEDESK_MAIL_POLL_SECONDS", 2, minimum=1)
 
+# Inbound mail (`casedesk mail-in`, also run by `casedesk serve`): SMTP on
+# CASEDESK_SMTP_LISTEN, LMTP on CASEDESK_LMTP_LISTEN when set (host:port, [v6]:port).
+# Mail is accepted for the support address and CASEDESK_SUPPORT_ADDRESSES only, up to
+# CASEDESK_MAX_MESSAGE_BYTES; the rest is refused during the SMTP conversation.
+CASEDESK_SUPPORT_EMAIL = env_str("CASEDESK_SUPPORT_EMAIL", DEFAULT_FROM_EMAIL)
+CASEDESK_SUPPORT_ADDRESSES = env_list("CASEDESK_SUPPORT_ADDRESSES", [])
+CASEDESK_SMTP_LISTEN = env_str("CASEDESK_SMTP_LISTEN", "127.0.0.1:2525")
+CASEDESK_LMTP_LISTEN = env_str("CASEDESK_LMTP_LISTEN", "")
+CASEDESK_MAX_MESSAGE_BYTES = env_int("CASEDESK_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, minimum=1024)
+
 # Inbound mail threading (casedesk.mail.ingest): a customer's email reply reopens a case
 # resolved less than CASEDESK_REOPEN_DAYS ago, else opens a new case linked to the old one;
 # mail that threads onto no case opens a case ("case") or gets a polite pointer to the
@@ -258,5 +268,7 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
         "django.tasks": {"level": "WARNING"},
+        # aiosmtpd logs every SMTP command at INFO; casedesk's listener logs what matters.
+        "mail.log": {"level": "WARNING"},
     },
 }

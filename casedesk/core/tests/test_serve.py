@@ -51,6 +51,8 @@ def site(tmp_path: Path) -> Iterator[dict[str, str]]:
         if key not in {"CASEDESK_BASE_URL", "CASEDESK_EMAIL_URL", "CASEDESK_ALLOWED_HOSTS"}
     }
     env["CASEDESK_DATA_DIR"] = str(tmp_path / "data")
+    # The mail listener serve starts needs a port of its own, like the web server.
+    env["CASEDESK_SMTP_LISTEN"] = f"127.0.0.1:{free_port()}"
     database_url = env.get("CASEDESK_DATABASE_URL", "")
     admin: psycopg.Connection | None = None
     name = f"casedesk_serve_{os.getpid()}"

@@ -1,4 +1,5 @@
-"""`casedesk serve`: the web app under gunicorn and the background worker, together.
+"""`casedesk serve`: the web app under gunicorn, the background worker and the mail
+listener, together.
 
 The embedded, zero-configuration deployment: one command runs every role casedesk needs on
 one machine. The children are started in their own session, so a Ctrl-C in the terminal
@@ -28,6 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from casedesk.mail.backends import backend_from_url
+from casedesk.mail.listener import Endpoint, configured_endpoints
 
 # Sync workers, two per core plus one: on SQLite every write holds the one database write
 # lock, so a request is CPU-bound Python plus a short wait on that lock. Processes (not
@@ -84,6 +86,30 @@ def check_port_free(host: str, port: int) -> None:
         ) from None
     finally:
         probe.close()
+
+
+def check_mail_endpoints() -> list[Endpoint]:
+    """The mail listener's addresses, valid and free, or a message saying what to change."""
+    try:
+        endpoints = configured_endpoints()
+    except ImproperlyConfigured as exc:
+        raise CommandError(str(exc)) from None
+    for endpoint in endpoints:
+        family = socket.AF_INET6 if ":" in endpoint.host else socket.AF_INET
+        probe = socket.socket(family, socket.SOCK_STREAM)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((endpoint.host, endpoint.port))
+        except OSError as exc:
+            setting = f"CASEDESK_{endpoint.protocol.upper()}_LISTEN"
+            raise CommandError(
+                f"Cannot listen for mail on {endpoint}: {exc.strerror or exc}. Is a mail "
+                f"server already running there? Set {setting} to another host:port, or "
+                "use --no-mail-in when mail comes in another way."
+            ) from None
+        finally:
+            probe.close()
+    return endpoints
 
 
 def is_listening(host: str, port: int) -> bool:
@@ -147,8 +173,8 @@ class Child:
 
 class Command(BaseCommand):
     help = (
-        "Run casedesk: the web app under gunicorn and the background worker. "
-        "Ctrl-C stops everything."
+        "Run casedesk: the web app under gunicorn, the background worker and the mail "
+        "listener. Ctrl-C stops everything."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -169,6 +195,11 @@ class Command(BaseCommand):
             "--no-worker", action="store_true",
             help="Run the web app only (when `casedesk worker` runs elsewhere).",
         )
+        parser.add_argument(
+            "--no-mail-in", action="store_true",
+            help="Do not receive mail (when `casedesk mail-in` runs elsewhere, or mail "
+                 "comes in by IMAP or import only).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host: str = options["host"]
@@ -177,6 +208,7 @@ class Command(BaseCommand):
         check_port_free(host, port)
         check_migrated()
         check_email_url()
+        mail_endpoints = [] if options["no_mail_in"] else check_mail_endpoints()
 
         env = self.child_environment(host, url)
         commands = {"web server (gunicorn)": self.gunicorn_command(host, port, options)}
@@ -184,6 +216,8 @@ class Command(BaseCommand):
             commands["background worker"] = [
                 sys.executable, "-m", "casedesk", "worker", "--no-startup-delay",
             ]
+        if mail_endpoints:
+            commands["mail listener"] = [sys.executable, "-m", "casedesk", "mail-in"]
 
         self.stop_signal: int | None = None
         previous = {
@@ -198,7 +232,8 @@ class Command(BaseCommand):
                 )))
             died = self.wait_until_ready(children, host, port)
             if died is None and self.stop_signal is None:
-                self.announce(url, env, options, workers=len(children) > 1)
+                self.announce(url, env, options, workers=not options["no_worker"],
+                              mail_endpoints=mail_endpoints)
                 died = self.watch(children)
         finally:
             codes = self.stop(children)
@@ -270,10 +305,12 @@ class Command(BaseCommand):
         return None
 
     def announce(self, url: str, env: dict[str, str], options: dict[str, Any], *,
-                 workers: bool) -> None:
+                 workers: bool, mail_endpoints: list[Endpoint]) -> None:
         roles = f"{options['workers']} web process(es)"
         if workers:
             roles += " and the background worker"
+        if mail_endpoints:
+            roles += ", receiving mail on " + ", ".join(str(e) for e in mail_endpoints)
         self.stdout.write(self.style.SUCCESS(f"casedesk is running at {url}/"))
         self.stdout.write(f"  {roles}; data in {settings.DATA_DIR}")
         self.stdout.write(f"  links in mail start with {env['CASEDESK_BASE_URL']}")
