@@ -60,6 +60,10 @@ _AUTO_SUBJECT = re.compile(
     r"|mail delivery (?:failed|failure|system)|returned mail|failure notice)\b)",
     re.IGNORECASE,
 )
+# "Re: [issue12] Out of office AutoReply: ..." - reply prefixes and tags come first.
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|sv|fw|fwd|رد)\s*:\s*|\[[^\]]{0,80}\]\s*)+", re.IGNORECASE
+)
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
 
 
@@ -157,6 +161,6 @@ def detect_auto(msg: Message, bounce: BounceInfo | None = None) -> str | None:
         return "autoreply-header"
     if any(lp in _DAEMON_LOCALPARTS for lp in _sender_localparts(msg)):
         return "mailer-daemon"
-    if _AUTO_SUBJECT.match(_header(msg, "Subject")):
+    if _AUTO_SUBJECT.match(_SUBJECT_PREFIX.sub("", _header(msg, "Subject"))):
         return "auto-subject"
     return None

@@ -135,6 +135,16 @@ def _strip_signature(lines: list[str]) -> list[str]:
     return lines
 
 
+def _has_text(lines: list[str]) -> bool:
+    """Any unquoted text before a signature starts?"""
+    for line in lines:
+        if _SIG_DELIM.match(line) or _MOBILE_SIG.match(line):
+            return False
+        if not _is_blank(line) and not _is_quoted(line):
+            return True
+    return False
+
+
 def _cut(lines: list[str]) -> list[str]:
     """Apply rules 1-3 to the unquoted-then-quoted structure of `lines`."""
     n = len(lines)
@@ -177,7 +187,7 @@ def _cut(lines: list[str]) -> list[str]:
                 rest = lines[k:]
                 if any(not _is_blank(x) for x in lines[:i]) or not rest:
                     # Top-posted reply (or nothing after): the reply is above.
-                    if not any(not _is_blank(x) and not _is_quoted(x) for x in rest):
+                    if not _has_text(rest):
                         return lines[:i]
                     # Text after the quote too: inline answers; keep quote for context.
                     i = k
