@@ -23,13 +23,17 @@ import re
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import getaddresses
+from typing import Any
 
 from flufl.bounce import all_failures
 
+_DETECTORS: list[Any] | None
 try:
     # The detector list itself, so that one detector raising on odd input (Yale's
     # does on a message without From) does not hide the verdict of the others.
-    from flufl.bounce._scan import _DETECTORS
+    from flufl.bounce._scan import _DETECTORS as _FLUFL_DETECTORS
+
+    _DETECTORS = list(_FLUFL_DETECTORS)
 except ImportError:  # pragma: no cover - a future flufl.bounce without it
     _DETECTORS = None
 
@@ -90,7 +94,7 @@ def is_delivery_report(msg: Message) -> bool:
     """A multipart/report carrying delivery-status (RFC 3464) or a bare DSN part."""
     try:
         if msg.get_content_type() == "multipart/report":
-            report_type = (msg.get_param("report-type") or "").lower()
+            report_type = str(msg.get_param("report-type") or "").lower()
             return report_type in ("delivery-status", "")
         return any(part.get_content_type() == "message/delivery-status" for part in _walk(msg, 50))
     except Exception:

@@ -177,16 +177,18 @@ def _part_text(part: Message, defects: list[str]) -> str:
 
 
 def _filename(part: Message) -> str:
-    name = None
+    name: str | None
     try:
         name = part.get_filename()  # RFC 2231 and encoded-words (KOI8-R, UTF-8...)
     except Exception:
         name = None
     if not name:
         try:
-            name = part.get_param("name", header="content-type")
-            if isinstance(name, tuple):  # compat32 returns RFC 2231 values as tuples
-                name = email.utils.collapse_rfc2231_value(name)
+            param = part.get_param("name", header="content-type")
+            if isinstance(param, tuple):  # compat32 returns RFC 2231 values as tuples
+                name = email.utils.collapse_rfc2231_value(param)
+            else:
+                name = param
         except Exception:
             name = None
     name = _decode_words(str(name)) if name else ""
@@ -213,6 +215,21 @@ def _default_name(content_type: str, index: int) -> str:
     return f"attachment-{index}{ext}"
 
 
+def _nested_bytes(part: Message, defects: list[str]) -> bytes:
+    """The bytes of an attached message/rfc822, to be stored as an .eml file."""
+    inner = part.get_payload()
+    if not (isinstance(inner, list) and inner and isinstance(inner[0], Message)):
+        return b""
+    try:
+        return inner[0].as_bytes()
+    except Exception:  # nested mail that cannot be re-serialized as it came
+        defects.append("attached message could not be re-serialized; kept as text")
+    try:
+        return inner[0].as_string().encode("utf-8", "replace")
+    except Exception:
+        return b""
+
+
 def _collect(
     msg: Message, defects: list[str]
 ) -> tuple[list[str], list[str], list[tuple[str, str, bytes]]]:
@@ -237,12 +254,7 @@ def _collect(
             if len(attachments) >= limit:
                 skipped += 1
                 continue
-            inner = part.get_payload()
-            inner_msg = inner[0] if isinstance(inner, list) and inner else None
-            try:
-                data = inner_msg.as_bytes() if inner_msg is not None else b""
-            except Exception:  # nested mail that cannot be re-serialized
-                data = inner_msg.as_string().encode("utf-8", "replace") if inner_msg else b""
+            data = _nested_bytes(part, defects)
             name = _filename(part) or _default_name(ctype, len(attachments) + 1)
             if not name.lower().endswith(".eml"):
                 name += ".eml"
@@ -251,7 +263,7 @@ def _collect(
         if part.is_multipart():
             children = part.get_payload()
             if isinstance(children, list):
-                stack.extend(reversed(children))
+                stack.extend(c for c in reversed(children) if isinstance(c, Message))
             continue
         if _is_attachment(part) or not ctype.startswith("text/"):
             if ctype.startswith("multipart/") or ctype == "message/delivery-status":

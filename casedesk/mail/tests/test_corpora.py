@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from casedesk.mail.parse import parse_message
+from casedesk.mail.parse import ParsedMail, parse_message
 from casedesk.mail.reply import _strip_signature, extract_reply
 
 
@@ -62,7 +62,9 @@ WS = re.compile(r"\s+")
 @pytest.mark.parametrize("path", _files("*.eml", *TALON, "standard_replies"), ids=lambda p: p.name)
 def test_talon_standard_reply_is_extracted(path: Path) -> None:
     msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    text = msg.get_body(("plain",)).get_content()
+    body = msg.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
     expected = {"Hello"}
     reply_file = path.with_name(path.stem + "_reply_text")
     if reply_file.exists():
@@ -184,7 +186,7 @@ def test_stdlib_message_parses(path: Path) -> None:
 # ---- django-mailbox: real MIME ---------------------------------------------------
 
 
-def _mailbox(name: str):  # noqa: ANN202 - a ParsedMail
+def _mailbox(name: str) -> ParsedMail:
     return parse_message((_dir(*MAILBOX) / name).read_bytes())
 
 
