@@ -22,6 +22,7 @@ from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
+from casedesk.sla import clocks as sla_clocks
 from casedesk.tickets.actions import case_subject, lock_ticket, record, touch
 from casedesk.tickets.models import Event, Message, Ticket
 
@@ -142,7 +143,8 @@ def escalate(
 ) -> Escalation:
     """Move the case up one level (or, for agents, to `to_level`), hand it to the level's
     agent on shift with the fewest open cases, record who, why, from where and when, and
-    tell the level's contacts and the customer.
+    tell the level's contacts and the customer. A level with an acknowledgement target
+    starts an SLA clock of it (casedesk.sla.clocks.on_escalation).
 
     With nobody of the team on shift the case is left unassigned for the team and the
     contacts' mail says NOBODY ON SHIFT. Raises EscalationRefused (nothing changed) when
@@ -168,6 +170,10 @@ def escalate(
                 old=old_assignee.email if old_assignee else None,
                 new=agent.email if agent else None, reason="escalation",
             )
+        # The level's acknowledgement target, if it has one, becomes an SLA clock; the
+        # previous level's, if unmet, stops (casedesk.sla.clocks explains the rules).
+        ack = sla_clocks.on_escalation(ticket, to_level=level.number,
+                                       ack_minutes=level.ack_target_minutes, at=now)
         escalation = Escalation.objects.create(
             ticket=ticket, from_level=move.from_level, to_level=level.number, source=source,
             reason=reason, actor=actor, caller_name=caller_name.strip()[:150],
@@ -178,7 +184,8 @@ def escalate(
             ticket, Event.Kind.ESCALATED, actor,
             **{"from": move.from_level, "to": level.number, "source": source,
                "reason": reason, "assigned_to": agent.email if agent else None,
-               "nobody_on_shift": agent is None, "escalation": escalation.pk},
+               "nobody_on_shift": agent is None, "escalation": escalation.pk,
+               **({"ack_clock": ack.pk, "ack_due": sla_clocks.iso(ack.due_at)} if ack else {})},
         )
         notify_level(escalation, ticket, level)
         if escalation.is_up:

@@ -29,13 +29,26 @@ The rules, as a person can check them on the case page's timeline:
   the case is open and its last resolution clock was not met. A recomputation that moves a
   passed due time (or warning time) into the future withdraws the breach (or warning): a
   breach is of a due time, and the new due time can be breached again, once.
+- Escalating a case to a level with an acknowledgement target (Level.ack_target_minutes)
+  starts an "Escalation acknowledged" clock: due that many minutes after the escalation,
+  counted in the plan's calendar like every clock of the case (around the clock for the
+  shipped plans), started paused if the case is waiting on the customer. The first
+  message by any agent after the escalation meets it, a public reply or an internal note
+  alike: acknowledging is someone at the desk taking the case up, which the customer may
+  not see. A further escalation (up, or down to a chosen level) cancels it and starts the
+  new level's, if that level has a target; resolving or closing cancels it; reopening does
+  not start it again. A recomputation keeps the level's target and recounts it in the
+  (new) plan's calendar. The sweep warns and breaches it like any clock; its alert goes
+  to the assignee and the case's level's contacts, which are this level's; and a breach
+  escalates the case again when the plan escalates on breach: nobody at the level took
+  up the escalation, so the next level should.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +65,8 @@ log = logging.getLogger(__name__)
 
 Kind = Clock.Kind
 RESPONSE_KINDS = (Kind.FIRST_RESPONSE, Kind.NEXT_RESPONSE)
+# What an agent's public reply meets; an internal note meets only the acknowledgement.
+AGENT_REPLY_MEETS = (*RESPONSE_KINDS, Kind.ESCALATION_ACK)
 PENDING = Ticket.Status.PENDING
 RECOMPUTE_BATCH = 200
 
@@ -220,9 +235,40 @@ def _meet(ticket: Ticket, clocks: Iterable[Clock], at: datetime,
 
 
 def on_agent_reply(ticket: Ticket, *, at: datetime) -> list[Clock]:
-    """A public reply by an agent meets the response clocks that wait for one."""
+    """A public reply by an agent meets the response clocks that wait for one, and
+    acknowledges an escalation."""
     live = _live(ticket)
-    return _meet(ticket, [live[k] for k in RESPONSE_KINDS if k in live], at, None)
+    return _meet(ticket, [live[k] for k in AGENT_REPLY_MEETS if k in live], at, None)
+
+
+def on_agent_note(ticket: Ticket, *, at: datetime) -> list[Clock]:
+    """An internal note by an agent answers nobody, but acknowledges an escalation."""
+    clock = _live(ticket).get(Kind.ESCALATION_ACK)
+    return _meet(ticket, [clock], at, None) if clock is not None else []
+
+
+def on_escalation(ticket: Ticket, *, to_level: int, ack_minutes: int | None,
+                  at: datetime) -> Clock | None:
+    """The case moved to level `to_level`: the previous level's acknowledgement clock, if
+    still live, is cancelled, and the new level's starts if it has a target."""
+    previous = _live(ticket).get(Kind.ESCALATION_ACK)
+    if previous is not None:
+        _cancel(previous, at, f"escalated again, to level {to_level}")
+    if not ack_minutes:
+        return None
+    terms = Terms.of(ticket)
+    if terms is None:
+        # No plan at all (an install without one): there is no clock to hang it on.
+        log.warning("Case %s: no plan, so no acknowledgement clock for level %s",
+                    ticket.pk, to_level)
+        return None
+    clock = start_clock(ticket, Kind.ESCALATION_ACK,
+                        replace(terms, targets={Kind.ESCALATION_ACK: ack_minutes * 60}), at)
+    if clock is not None and ticket.status == PENDING:
+        # As every clock of a case waiting on the customer (and as a recomputation,
+        # which reads the pauses from the status events, would have it).
+        _pause(ticket, [clock], at)
+    return clock
 
 
 def on_customer_message(ticket: Ticket, *, at: datetime) -> Clock | None:
@@ -344,6 +390,9 @@ def recompute_case(ticket: Ticket, *, reason: str, at: datetime | None = None,
     rows: list[dict[str, Any]] = []
     for clock in live.values():
         seconds = terms.targets.get(clock.kind) if terms else None
+        if clock.kind == Kind.ESCALATION_ACK and terms is not None:
+            # The level's target, not the plan's: it stays; the calendar may change.
+            seconds = clock.target_seconds
         if not seconds or terms is None:
             _cancel(clock, at, "no target for this priority in the plan")
             rows.append({"clock": clock.pk, "kind": clock.kind, "action": "cancelled",

@@ -165,13 +165,18 @@ class CustomerLine:
     state: str
 
 
+CUSTOMER_KINDS = (Clock.Kind.FIRST_RESPONSE, Clock.Kind.NEXT_RESPONSE)
+
+
 def customer_lines(clocks: Iterable[Clock], zone: ZoneInfo, now: datetime | None = None
                    ) -> list[CustomerLine]:
     """The response target the customer is waiting on, or the last one met, e.g.
     "First response due by 14:30 (your time)", from the case's clocks. Empty when the case
     has no response clock: the plan sets no response target for the case's priority."""
     now = now or timezone.now()
-    clocks = sorted((c for c in clocks if c.kind != Clock.Kind.RESOLUTION),
+    # Resolution is not a response; an escalation's acknowledgement is the team's own
+    # target between its levels, not a promise to the customer.
+    clocks = sorted((c for c in clocks if c.kind in CUSTOMER_KINDS),
                     key=lambda c: (c.started_at, c.pk), reverse=True)
     live = [c for c in clocks if c.is_live]
     lines = []

@@ -3,7 +3,9 @@
 The sweep (`sweep`) finds the clocks whose warning or due time has come, records each
 warning and each breach once (an Event on the case), queues the escalation of a breached
 case one level when its plan says so (`escalate_breached`, a job of its own), and mails
-the assignee and the level's contacts. It reads only the
+the assignee and the level's contacts. An escalation's acknowledgement clock is swept like
+any other: its breach escalates the case again when the plan escalates on breach (nobody
+at the level took the escalation up). It reads only the
 clocks with `next_check_at <= now`, through the partial index on next_check_at: an empty
 sweep is one index probe, whatever the number of open cases.
 
@@ -293,6 +295,10 @@ def sweep_due_clocks() -> dict[str, Any]:
 
 
 def breach_reason(clock: Clock) -> str:
+    if clock.kind == Clock.Kind.ESCALATION_ACK:
+        return (f"SLA breach: nobody acknowledged the escalation to level "
+                f"{clock.ticket.escalation_level} within its target "
+                f"({duration(clock.target_seconds)}), due {clock.due_at:%Y-%m-%d %H:%M} UTC.")
     return (f"SLA breach: the {clock.get_kind_display().lower()} target "
             f"({duration(clock.target_seconds)}) was due {clock.due_at:%Y-%m-%d %H:%M} UTC.")
 

@@ -93,6 +93,9 @@ class Clock(models.Model):
         FIRST_RESPONSE = "first_response", "First response"
         NEXT_RESPONSE = "next_response", "Next response"
         RESOLUTION = "resolution", "Resolution"
+        # Started by an escalation to a level with an acknowledgement target
+        # (casedesk.sla.clocks.on_escalation); the target is the level's, not the plan's.
+        ESCALATION_ACK = "escalation_ack", "Escalation acknowledged"
 
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="clocks")
     kind = models.CharField(max_length=16, choices=Kind.choices)

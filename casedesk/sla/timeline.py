@@ -94,6 +94,9 @@ def timelines(ticket: Ticket, zone: ZoneInfo, *, customer: bool = False,
     now = now or timezone.now()
     if clocks is None:
         clocks = case_clocks_for_pages(ticket)
+    if customer:
+        # The acknowledgement of an escalation is the team's internal target.
+        clocks = [c for c in clocks if c.kind != Clock.Kind.ESCALATION_ACK]
     if not clocks:
         return []
     events = _events_by_clock(ticket)
@@ -150,6 +153,12 @@ def _start_step(clock: Clock, events: list[tuple[Event, dict[str, Any]]],
                 zone: ZoneInfo) -> Step:
     # The plan and target at the start are those before the first recomputation.
     first = next((row for e, row in events if e.kind == Event.Kind.SLA_RECOMPUTED), None)
+    if clock.kind == Clock.Kind.ESCALATION_ACK:
+        # Its target is the escalation level's, whatever the plan and priority.
+        return Step(clock.started_at, "start",
+                    f"Started {_when(clock.started_at, zone)} by an escalation to a level "
+                    f"whose acknowledgement target is {duration(clock.target_seconds)}; the "
+                    "first message by an agent after it meets it.")
     if first is not None and first.get("action") == "started":
         return Step(clock.started_at, "start",
                     f"Counted from the case's creation, {_when(clock.started_at, zone)}: the "
