@@ -230,7 +230,9 @@ def test_serve_runs_the_site_and_the_worker_and_ctrl_c_stops_everything(
     assert case_id, ack["Subject"]
     assert case_id[1] in confirmation
     assert ack["To"] == "noor@gulfnet.example"
-    assert f"{server.url}/cases/{case_id[1]}/" in ack.get_content()
+    text = ack.get_body(("plain",))
+    assert text is not None
+    assert f"{server.url}/cases/{case_id[1]}/" in text.get_content()
 
     # When the operator presses Ctrl-C
     server.process.send_signal(signal.SIGINT)

@@ -230,7 +230,7 @@ class Command(BaseCommand):
                 children.append(Child(name, subprocess.Popen(  # noqa: S603 - our own argv
                     command, env=env, start_new_session=True, preexec_fn=die_with_parent,
                 )))
-            died = self.wait_until_ready(children, host, port)
+            died = self.wait_until_ready(children, host, port, mail_endpoints)
             if died is None and self.stop_signal is None:
                 self.announce(url, env, options, workers=not options["no_worker"],
                               mail_endpoints=mail_endpoints)
@@ -287,18 +287,23 @@ class Command(BaseCommand):
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_signal = signum
 
-    def wait_until_ready(self, children: list[Child], host: str, port: int) -> Child | None:
-        """Wait until the web server accepts connections. Returns a child that died."""
+    def wait_until_ready(self, children: list[Child], host: str, port: int,
+                         mail_endpoints: list[Endpoint]) -> Child | None:
+        """Wait until the web server (and the mail listener) accept connections. Returns a
+        child that died."""
         deadline = time.monotonic() + READY_SECONDS
         while self.stop_signal is None:
             for child in children:
                 if not child.alive():
                     return child
-            if is_listening(host, port):
+            if is_listening(host, port) and all(
+                is_listening(e.host, e.port) for e in mail_endpoints
+            ):
                 return None
             if time.monotonic() > deadline:
+                mail = "".join(f" and mail on {e}" for e in mail_endpoints)
                 raise CommandError(
-                    f"The web server did not start listening on port {port} within "
+                    f"casedesk did not start listening (web on port {port}{mail}) within "
                     f"{READY_SECONDS} seconds; stopped. See the messages above."
                 )
             time.sleep(POLL_SECONDS)

@@ -1,0 +1,170 @@
+"""The inbound queue: stored messages are claimed by one worker, become cases through the
+real parser and threading, and what cannot be handled is quarantined, shown to admins
+with its error and the original, and processed again after a fix."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from casedesk.conftest import make_agent
+from casedesk.core.schedule import periodic_tasks
+from casedesk.mail.inbound_jobs import LEASE, claim, process_due, process_inbound
+from casedesk.mail.intake import store_raw
+from casedesk.mail.models import InboundMessage
+from casedesk.tickets.models import Ticket
+
+needs_ingest = pytest.mark.skipif(
+    importlib.util.find_spec("casedesk.mail.ingest") is None
+    or importlib.util.find_spec("casedesk.mail.parse") is None,
+    reason="casedesk.mail.parse and casedesk.mail.ingest are not written yet",
+)
+
+QUESTION = (
+    b"Message-ID: <q1@gulfnet.example>\r\n"
+    b"From: Noor Haddad <noor@gulfnet.example>\r\n"
+    b"To: support@casedesk.localhost\r\n"
+    b"Subject: DNS 2 lets adult sites through\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    b"Since 09:10 the second resolver answers without filtering.\r\n"
+)
+
+
+def stored(raw: bytes = QUESTION) -> InboundMessage:
+    return store_raw(raw, source=InboundMessage.Source.SMTP,
+                     envelope_from="noor@gulfnet.example",
+                     envelope_to=["support@casedesk.localhost"]).inbound
+
+
+def test_the_drain_is_on_the_schedule(settings: Any) -> None:
+    [periodic] = [p for p in periodic_tasks() if p.name == "mail.inbound"]
+    assert periodic.task == "casedesk.mail.inbound_jobs.process_inbound"
+    assert periodic.every == timedelta(seconds=settings.CASEDESK_MAIL_POLL_SECONDS)
+
+
+def test_a_message_is_claimed_by_one_worker_until_its_lease_runs_out(db: Any) -> None:
+    # Given a received message
+    inbound = stored()
+    now = timezone.now()
+
+    # When two workers try to claim it at the same moment, only the first gets it
+    assert claim(inbound.pk, now) is True
+    assert claim(inbound.pk, now) is False
+    inbound.refresh_from_db()
+    assert inbound.status == "processing"
+
+    # And when that worker died, the message is due again once the lease has run out
+    assert claim(inbound.pk, now + LEASE - timedelta(seconds=1)) is False
+    assert claim(inbound.pk, now + LEASE + timedelta(seconds=1)) is True
+
+
+@needs_ingest
+def test_a_stored_message_becomes_a_case_when_the_job_runs(db: Any) -> None:
+    # Given a customer's first mail, stored by the listener
+    inbound = stored()
+
+    # When the periodic job runs
+    counts = process_inbound.call()
+
+    # Then the mail is a case from that customer, linked from the stored message
+    assert counts == {"processed": 1}
+    inbound.refresh_from_db()
+    assert (inbound.status, inbound.result, inbound.error) == ("processed", "new_case", "")
+    assert inbound.processed_at is not None
+    assert inbound.ticket is not None
+    ticket = inbound.ticket
+    assert ticket.subject == "DNS 2 lets adult sites through"
+    assert ticket.requester.email == "noor@gulfnet.example"
+    assert inbound.ticket_message is not None
+    assert inbound.ticket_message.ticket_id == ticket.pk
+
+    # And running again does nothing more
+    assert process_due() == {}
+    assert Ticket.objects.count() == 1
+
+
+@needs_ingest
+def test_bad_input_never_crashes_the_drain(db: Any) -> None:
+    # Given mail no one could make a case of: empty, binary noise, headers only
+    for raw in [b"", b"\x00\xff\xfe" * 100, b"Subject: =?x-unknown?B?!!!?=\r\n"]:
+        stored(raw)
+
+    # When the job runs, it finishes, and every message has a final status
+    process_due()
+    assert set(InboundMessage.objects.values_list("status", flat=True)) <= {
+        "processed", "ignored", "quarantined",
+    }
+
+
+@needs_ingest
+def test_quarantine_is_shown_to_admins_and_process_again_after_the_fix(
+    db: Any, client: Client
+) -> None:
+    # Given the database is missing the cases table when a message is processed
+    inbound = stored()
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE tickets_ticket RENAME TO tickets_ticket_away")
+    try:
+        assert process_due() == {"quarantined": 1}
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE tickets_ticket_away RENAME TO tickets_ticket")
+
+    # Then the message is quarantined with the error, not lost
+    inbound.refresh_from_db()
+    assert inbound.status == "quarantined"
+    assert "tickets_ticket" in inbound.error
+    assert Ticket.objects.count() == 0
+
+    # And an admin finds it under the Quarantined filter, with the error
+    admin = make_agent(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    listing = client.get(
+        reverse("admin:mail_inboundmessage_changelist"), {"status__exact": "quarantined"}
+    )
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "DNS 2 lets adult sites through" in page
+    assert "tickets_ticket" in page
+    detail = client.get(reverse("admin:mail_inboundmessage_change", args=[inbound.pk]))
+    assert "tickets_ticket" in detail.content.decode()
+
+    # And can download the message exactly as it arrived
+    raw = client.get(reverse("admin:mail_inboundmessage_raw", args=[inbound.pk]))
+    assert raw.status_code == 200
+    assert raw["Content-Type"] == "message/rfc822"
+    assert raw["Content-Disposition"] == f'attachment; filename="inbound-{inbound.pk}.eml"'
+    assert raw.content == QUESTION
+
+    # When, the fault fixed, the admin chooses "Process again"
+    response = client.post(
+        reverse("admin:mail_inboundmessage_changelist"),
+        {"action": "process_again_action", "_selected_action": [inbound.pk]},
+        follow=True,
+    )
+    assert "1 message(s) queued to be processed again." in response.content.decode()
+    inbound.refresh_from_db()
+    assert (inbound.status, inbound.error) == ("received", "")
+
+    # Then the next run makes the case
+    assert process_due() == {"processed": 1}
+    inbound.refresh_from_db()
+    assert inbound.status == "processed"
+    assert inbound.ticket is not None
+    assert Ticket.objects.count() == 1
+
+
+def test_only_admins_may_download_the_original(db: Any, client: Client) -> None:
+    inbound = stored()
+    url = reverse("admin:mail_inboundmessage_raw", args=[inbound.pk])
+    client.force_login(make_agent())
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
