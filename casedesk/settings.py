@@ -230,6 +230,10 @@ CASEDESK_SUPPORT_ADDRESSES = env_list("CASEDESK_SUPPORT_ADDRESSES", [])
 CASEDESK_SMTP_LISTEN = env_str("CASEDESK_SMTP_LISTEN", "127.0.0.1:2525")
 CASEDESK_LMTP_LISTEN = env_str("CASEDESK_LMTP_LISTEN", "")
 CASEDESK_MAX_MESSAGE_BYTES = env_int("CASEDESK_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, minimum=1024)
+# IMAP mailboxes polled for mail (casedesk.mail.imap), comma-separated
+# imaps://user:password@host/FOLDER?processed=FOLDER URLs; none by default.
+CASEDESK_IMAP_URL = env_str("CASEDESK_IMAP_URL", "")
+CASEDESK_IMAP_SECONDS = env_int("CASEDESK_IMAP_SECONDS", 60, minimum=5)
 
 # Inbound mail threading (casedesk.mail.ingest): a customer's email reply reopens a case
 # resolved less than CASEDESK_REOPEN_DAYS ago, else opens a new case linked to the old one;

@@ -38,7 +38,7 @@ class Periodic:
 
 def periodic_tasks() -> list[Periodic]:
     """The schedule. Intervals come from settings, read when the worker asks."""
-    return [
+    tasks = [
         Periodic("sla.sweep", "casedesk.sla.jobs.sweep_due_clocks",
                  timedelta(seconds=settings.CASEDESK_SLA_SWEEP_SECONDS)),
         Periodic("mail.deliver", "casedesk.mail.jobs.deliver_due_mail",
@@ -48,6 +48,10 @@ def periodic_tasks() -> list[Periodic]:
         Periodic("core.prune_jobs", "casedesk.core.jobs.prune_finished_jobs",
                  timedelta(days=1)),
     ]
+    if settings.CASEDESK_IMAP_URL:
+        tasks.append(Periodic("mail.imap", "casedesk.mail.imap.poll_imap",
+                              timedelta(seconds=settings.CASEDESK_IMAP_SECONDS)))
+    return tasks
 
 
 def claim(periodic: Periodic, now: datetime) -> bool:

@@ -29,6 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from casedesk.mail.backends import backend_from_url
+from casedesk.mail.imap import configured_mailboxes
 from casedesk.mail.listener import Endpoint, configured_endpoints
 
 # Sync workers, two per core plus one: on SQLite every write holds the one database write
@@ -136,9 +137,11 @@ def check_migrated() -> None:
 
 
 def check_email_url() -> None:
-    """A bad CASEDESK_EMAIL_URL would otherwise only show as failed mail, one per case."""
+    """A bad CASEDESK_EMAIL_URL would otherwise only show as failed mail, one per case (and
+    a bad CASEDESK_IMAP_URL as a failing job in the worker's log)."""
     try:
         backend_from_url(settings.CASEDESK_EMAIL_URL)
+        configured_mailboxes()
     except ImproperlyConfigured as exc:
         raise CommandError(str(exc)) from None
 
