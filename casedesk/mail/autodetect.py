@@ -27,6 +27,8 @@ from typing import Any
 
 from flufl.bounce import all_failures
 
+from casedesk.mail.headers import header
+
 _DETECTORS: list[Any] | None
 try:
     # The detector list itself, so that one detector raising on odd input (Yale's
@@ -72,13 +74,7 @@ _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
 
 
 def _header(msg: Message, name: str) -> str:
-    # A malformed header can make the modern policy raise while folding/decoding;
-    # whatever happens, loop protection must not crash the parse.
-    try:
-        value = msg.get(name)
-    except Exception:  # any header defect means "no usable value"
-        return ""
-    return str(value).strip() if value is not None else ""
+    return header(msg, name)
 
 
 def _sender_localparts(msg: Message) -> list[str]:
@@ -128,12 +124,43 @@ def _failures(msg: Message) -> tuple[frozenset[bytes], frozenset[bytes]]:
     return frozenset(), frozenset()
 
 
+_BOUNCE_SUBJECT = re.compile(
+    r"deliver|returned mail|returned to sender|failure|failed|bounce|non[- ]?remis|"
+    r"unzustellbar|zustellung|notification|mail system|rejected|could not be sent|"
+    r"إشعار|فشل|تعذر",
+    re.IGNORECASE,
+)
+
+
+def _may_be_bounce(msg: Message) -> bool:
+    """Cheap signs worth running the bounce detectors for.
+
+    The detectors read every body line with dozens of patterns (about 0.4 s for a
+    mail with large attachments), so a person's ordinary mail must not reach them.
+    Bounces come from a null or daemon sender, as a report, or with a subject
+    about delivery; one that shows none of these goes unrecognised, and is then
+    treated as a person's mail (kept, never lost).
+    """
+    if msg.get_content_type() == "multipart/report":
+        return True
+    if _header(msg, "Return-Path") == "<>" or not _header(msg, "From"):
+        return True
+    if any(lp in _DAEMON_LOCALPARTS for lp in _sender_localparts(msg)):
+        return True
+    return bool(_BOUNCE_SUBJECT.search(_header(msg, "Subject")))
+
+
 def find_bounce(msg: Message) -> BounceInfo | None:
     """The failed addresses of a bounce (flufl.bounce's detectors, Mailman's), or None.
 
     A delivery report from which no address could be read is still a bounce
     (addresses empty), so it is never answered.
     """
+    try:
+        if not _may_be_bounce(msg):
+            return None
+    except Exception:  # an unreadable message: let the detectors decide
+        log.debug("bounce pre-check failed", exc_info=True)
     temporary, permanent = _failures(msg)
     found = permanent or temporary
     if found:
@@ -149,12 +176,15 @@ def is_bulk(msg: Message) -> bool:
     return _header(msg, "Precedence").lower() in _BULK_PRECEDENCE
 
 
-def detect_auto(msg: Message, bounce: BounceInfo | None = None) -> str | None:
+_UNSET: Any = object()
+
+
+def detect_auto(msg: Message, bounce: BounceInfo | None = _UNSET) -> str | None:
     """Why `msg` is automatic ("bounce", "auto-submitted", ...), or None for a person.
 
-    Pass `bounce` when `find_bounce` already ran, to avoid running it twice.
+    Pass `bounce` (even None) when `find_bounce` already ran, to avoid running it twice.
     """
-    if bounce is None:
+    if bounce is _UNSET:
         bounce = find_bounce(msg)
     if bounce is not None:
         return "bounce"
