@@ -36,6 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -106,6 +107,15 @@ def ticket_by_headers(ids: list[str]) -> int | None:
     return next((found[i] for i in ids if i in found), None)
 
 
+def valid_address(address: str) -> bool:
+    # An account is made for the sender: the address must fit and look like one.
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return len(address) <= 254
+
+
 def tagged_case_id(subject: str) -> int | None:
     match = TAG.search(subject or "")
     if match is None:
@@ -143,7 +153,7 @@ def copied(parsed: Any, sender: str) -> tuple[str, ...]:
     out = []
     for address in [*(parsed.to or []), *(parsed.cc or [])]:
         address = normalize_email(str(address))
-        if "@" in address and address not in ours and address != sender:
+        if address not in ours and address != sender and valid_address(address):
             out.append(address)
     return tuple(dict.fromkeys(out))
 
@@ -228,8 +238,8 @@ def _ingest(parsed: Any) -> IngestResult:
     threaded = ticket_by_headers(ids)
     if parsed.auto in DELIVERY_REASONS:
         return IngestResult("ignored", threaded, reason=f"automatic: {parsed.auto}")
-    if "@" not in sender:
-        return IngestResult("ignored", threaded, reason="no sender address")
+    if not valid_address(sender):
+        return IngestResult("ignored", threaded, reason="no usable sender address")
     if sender in our_addresses():
         return IngestResult("ignored", threaded, reason="sent from our own support address")
     if parsed.auto and threaded is not None:

@@ -308,6 +308,10 @@ def test_a_reply_to_a_finished_case_opens_a_linked_case_that_says_so(
     page = client.get(f"/desk/cases/{new.pk}/").content.decode()
     assert "Follows up" in page
     assert f'href="/desk/cases/{old.pk}/"' in page
+    # And so does the customer's page on the portal
+    portal = Client()
+    portal.login(username=contact.email, password=PASSWORD)
+    assert f"Follows up case {old.pk}" in portal.get(f"/cases/{new.pk}/").content.decode()
 
 
 # ------------------------------------------------------------------ attachments
@@ -430,6 +434,14 @@ def test_acknowledgements_to_one_sender_are_capped_per_hour(settings: Any) -> No
     assert OutboundMail.objects.filter(to="person@example.org").exists()
 
 
+@pytest.mark.parametrize("sender", ["", "not-an-address", "a@b@c.example",
+                                    "x" * 250 + "@example.org"])
+def test_mail_without_a_usable_sender_is_ignored_not_crashed(sender: str) -> None:
+    result = ingest(parsed(from_address=sender))
+    assert result.action == "ignored"
+    assert not Ticket.objects.exists()
+
+
 def test_mail_from_our_own_address_is_ignored() -> None:
     result = ingest(parsed(from_address="support@casedesk.localhost"))
     assert result.action == "ignored"
@@ -439,7 +451,9 @@ def test_mail_from_our_own_address_is_ignored() -> None:
 # ------------------------------------------------------------------ from raw bytes
 
 
-def test_a_raw_reply_from_a_mail_client_threads_through_the_real_parser() -> None:
+def test_a_raw_reply_from_a_mail_client_threads_through_the_real_parser(
+    client: Client,
+) -> None:
     # Given a case, and a customer's real reply to its acknowledgement (quoted history)
     contact = make_contact(make_org())
     ticket = make_case(contact).ticket
@@ -464,3 +478,9 @@ def test_a_raw_reply_from_a_mail_client_threads_through_the_real_parser() -> Non
     assert "We have received your case." in message.full_body
     assert message.message_id_header == "<raw-1@client.example>"
     assert User.objects.filter(email=contact.email).count() == 1
+    # And the agent sees the new text, with the whole email one click away
+    agent = make_agent()
+    client.login(username=agent.email, password=PASSWORD)
+    page = client.get(f"/desk/cases/{ticket.pk}/").content.decode()
+    assert "Show the whole email" in page
+    assert "&gt; We have received your case." in page
