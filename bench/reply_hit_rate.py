@@ -8,7 +8,12 @@ CORPORA_DIR defaults to $CASEDESK_CORPORA, else /work/corpora (fetched with
 * talon standard_replies/*.eml: the expected reply is "Hello", or the
   `*_reply_text` file beside it (which keeps the signature; our extraction cuts
   signatures, so the file's text with its signature cut also counts);
-* talon html_replies/*.html: "Hi. I am fine. Thanks, Alex", compared without whitespace.
+* talon html_replies/*.html: "Hi. I am fine. Thanks, Alex", compared without whitespace;
+  talon's two other HTML fixtures (OLK_SRC_BODY_SECTION.html: "Reply",
+  reply-separated-by-hr.html: "Hi there", where talon also drops the "Bob" typed
+  above the separator, which we keep);
+* roundup's test_mailsplit.py cases that strip quotes and signature
+  (parseContent(s, 0, 0)), read from that file.
 
 When the libraries we evaluated are installed (mail-parser-reply,
 email-reply-parser, quotequail), their scores on the plain-text set are printed too.
@@ -16,6 +21,7 @@ email-reply-parser, quotequail), their scores on the plain-text set are printed 
 
 from __future__ import annotations
 
+import ast
 import email
 import email.policy
 import os
@@ -62,6 +68,53 @@ def standard_cases(root: Path) -> list[tuple[str, str, set[str]]]:
 def html_cases(root: Path) -> list[tuple[str, str]]:
     folder = talon_fixtures(root) / "html_replies"
     return [(p.name, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.html"))]
+
+
+def other_html_cases(root: Path) -> list[tuple[str, str, str]]:
+    folder = talon_fixtures(root)
+    cases = [("OLK_SRC_BODY_SECTION.html", "Reply"), ("reply-separated-by-hr.html", "Hithere")]
+    return [
+        (name, (folder / name).read_text(encoding="utf-8"), expected)
+        for name, expected in cases
+        if (folder / name).exists()
+    ]
+
+
+def roundup_cases(root: Path) -> list[tuple[str, str, set[str]]]:
+    """(test name, input, {expected}) for roundup's parseContent(s, 0, 0) cases."""
+    path = root / "roundup" / "roundup-2.6.0" / "test" / "test_mailsplit.py"
+    if not path.exists():
+        return []
+    cases = []
+    for func in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(func, ast.FunctionDef) or not func.name.startswith("test"):
+            continue
+        given, plain = None, False
+        for stmt in func.body:
+            if isinstance(stmt, ast.Assign) and getattr(stmt.targets[0], "id", "") == "s":
+                try:
+                    given = ast.literal_eval(stmt.value)
+                except ValueError:
+                    given = None
+            elif isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+                args = stmt.value.args
+                plain = len(args) == 3 and all(
+                    isinstance(a, ast.Constant) and a.value == 0 for a in args[1:]
+                )
+            elif (
+                isinstance(stmt, ast.Expr)
+                and isinstance(stmt.value, ast.Call)
+                and getattr(stmt.value.func, "attr", "") == "assertEqual"
+                and getattr(stmt.value.args[0], "id", "") == "content"
+                and plain
+                and isinstance(given, str)
+            ):
+                try:
+                    expected = ast.literal_eval(stmt.value.args[1])
+                except ValueError:
+                    continue
+                cases.append((func.name, given, {expected.strip()}))
+    return cases
 
 
 def score_text(
@@ -130,15 +183,25 @@ def main(argv: list[str]) -> int:
     html = html_cases(root)
     h1, n1 = score_text("casedesk", extract_reply, std, verbose)
     h2, n2 = score_html(html, verbose)
+    others = other_html_cases(root)
+    h3 = 0
+    for fname, page, expected in others:
+        out = WS.sub("", extract_reply("", page))
+        h3 += out == expected
+        if verbose and out != expected:
+            print(f"  miss html {fname}: {out[:160]!r}")
+    rcases = roundup_cases(root)
+    h4, n4 = score_text("casedesk", extract_reply, rcases, verbose) if rcases else (0, 0)
     print(f"casedesk talon standard_replies (plain text): {h1}/{n1} = {100 * h1 / n1:.0f}%")
     print(f"casedesk talon html_replies (HTML only):      {h2}/{n2} = {100 * h2 / n2:.0f}%")
-    print(
-        f"casedesk overall:                             {h1 + h2}/{n1 + n2} "
-        f"= {100 * (h1 + h2) / (n1 + n2):.0f}%"
-    )
+    print(f"casedesk talon other HTML fixtures:           {h3}/{len(others)}")
+    print(f"casedesk roundup test_mailsplit cases:        {h4}/{n4}")
+    hits, total = h1 + h2 + h3 + h4, n1 + n2 + len(others) + n4
+    print(f"casedesk overall:                     {hits}/{total} = {100 * hits // total}%")
     for name, fn in candidates():
         h, n = score_text(name, fn, std, verbose)
-        print(f"{name} talon standard_replies: {h}/{n} = {100 * h / n:.0f}%")
+        hr, nr = score_text(name, fn, rcases, verbose) if rcases else (0, 0)
+        print(f"{name}: talon standard_replies {h}/{n}, roundup cases {hr}/{nr}")
     return 0
 
 

@@ -165,6 +165,11 @@ def html_to_text(html: str, *, mark_quotes: bool = False) -> str:
 def sanitize_html(html: str) -> str:
     """HTML safe to show in the desk: no scripts, handlers, forms or remote tricks."""
     try:
-        return nh3.clean(html[:_MAX_HTML], link_rel="noopener noreferrer nofollow")
+        # cid: keeps inline images (served from the stored attachments) displayable.
+        return nh3.clean(
+            html[:_MAX_HTML],
+            url_schemes=nh3.ALLOWED_URL_SCHEMES | {"cid"},
+            link_rel="noopener noreferrer nofollow",
+        )
     except Exception:  # nh3 only raises on bad arguments; be safe anyway
         return ""
