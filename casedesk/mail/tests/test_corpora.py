@@ -231,3 +231,8 @@ def test_human_replies_with_precedence_bulk_are_kept() -> None:
 def test_django_mailbox_message_parses(path: Path) -> None:
     parsed = parse_message(path.read_bytes())
     assert parsed.text.strip() or parsed.attachments
+
+
+def test_talon_outlook_source_section_is_cut() -> None:
+    page = (_dir(*TALON) / "OLK_SRC_BODY_SECTION.html").read_text(encoding="utf-8")
+    assert extract_reply("", page) == "Reply"

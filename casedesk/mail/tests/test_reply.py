@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from casedesk.mail.reply import extract_reply
 
@@ -76,3 +78,35 @@ def test_html_only_reply_uses_the_quote_containers() -> None:
         "<blockquote>Hi there</blockquote></div>"
     )
     assert extract_reply("", html) == "Thanks, it works now."
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Hello",
+                "",
+                "> quoted",
+                "On Mon, Bob wrote:",
+                "-- ",
+                "From: a",
+                "Sent: b",
+                "To: c",
+                "-----Original Message-----",
+                "كتب:",
+                "Sent from my iPhone",
+                "x" * 50,
+            ]
+        )
+        | st.text(max_size=40),
+        max_size=30,
+    ),
+    st.text(max_size=200),
+)
+def test_any_text_or_html_gives_a_string_never_an_error(lines: list[str], html: str) -> None:
+    text = "\n".join(lines)
+    reply = extract_reply(text, html)
+    # Then the reply is never longer than what was sent (nothing invented)
+    assert isinstance(reply, str)
+    assert len(reply) <= max(len(text.strip()), len(html))
