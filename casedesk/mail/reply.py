@@ -87,10 +87,14 @@ def _attribution_at(lines: list[str], i: int) -> int:
             break
         if len(chunk) > 400:
             break
-        if _WROTE.search(chunk) and (span == 1 or _ATTRIBUTION_START.search(lines[i].lstrip(">"))):
+        if not _WROTE.search(chunk):
+            continue
+        starts = _ATTRIBUTION_START.search(lines[i].lstrip(">").strip())
+        # "what my colleague wrote:" in the customer's own words is not an
+        # attribution: one needs "On ..." or a date or an address in it.
+        # Over several lines, the first must be the attribution's start.
+        if starts or (span == 1 and re.search(r"@|\d", chunk) and chunk.rstrip().endswith(":")):
             return span
-    # "02.04.2012 14:20 user <a@b> :" style lines (mail.ru, yandex, android)
-    # count only when a quoted block follows, checked by the caller.
     return 0
 
 

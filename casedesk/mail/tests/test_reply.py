@@ -110,3 +110,8 @@ def test_any_text_or_html_gives_a_string_never_an_error(lines: list[str], html: 
     # Then the reply is never longer than what was sent (nothing invented)
     assert isinstance(reply, str)
     assert len(reply) <= max(len(text.strip()), len(html))
+
+
+def test_the_customers_own_words_about_what_someone_wrote_are_kept() -> None:
+    text = "Here is what my colleague wrote:\nthe printer smokes\n\nAnd he wrote\nmore"
+    assert extract_reply(text) == text
