@@ -121,6 +121,16 @@ def test_a_case_id_in_a_strangers_subject_opens_their_own_case() -> None:
         assert str(victim.pk) not in own.subject
 
 
+def test_a_contact_of_another_organization_cannot_use_the_tag_either() -> None:
+    victim = make_case(make_contact(make_org())).ticket
+    other = make_contact(make_org())
+    result = ingest(parsed(subject=f"[Case #{victim.pk}]", from_address=other.email,
+                           text="Injected text"))
+    assert result.action == "new_case"
+    assert result.ticket_id != victim.pk
+    assert "Injected text" not in texts(victim)
+
+
 def test_new_cases_by_portal_setting_answer_with_a_pointer_and_store_no_case(
     settings: Any, send_mail: Outbox
 ) -> None:
@@ -185,7 +195,7 @@ def test_a_reply_threads_by_references_to_an_agents_reply_even_without_a_tag() -
     assert texts(ticket)[-1] == "Resolver 2"
 
 
-@pytest.mark.parametrize("who", ["requester", "cc", "organization contact"])
+@pytest.mark.parametrize("who", ["requester", "cc", "organization contact", "agent"])
 def test_a_subject_tag_from_the_cases_people_joins_the_case(who: str) -> None:
     # Given a case opened by email with a colleague copied, in an organization
     org = make_org()
@@ -195,14 +205,16 @@ def test_a_subject_tag_from_the_cases_people_joins_the_case(who: str) -> None:
     sender = {
         "requester": requester.email, "cc": "copied@elsewhere.example",
         "organization contact": make_contact(org).email,
+        "agent": make_agent().email,
     }[who]
 
     # When that person writes a new email (no thread headers) with the tag
     result = ingest(parsed(subject=f"[Case #{ticket.pk}] more", from_address=sender,
                            text=f"News from the {who}"))
 
-    # Then it joins the case as their reply
+    # Then it joins the case as their reply (public: an agent's is mailed to the requester)
     assert (result.action, result.ticket_id) == ("reply", ticket.pk)
+    assert message_of(result).is_public
     assert texts(ticket)[-1] == f"News from the {who}"
     assert message_of(result).author.email == sender
 
