@@ -15,6 +15,9 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from casedesk.mail.parse import ParsedMail, parse_message
 from casedesk.mail.reply import _strip_signature, extract_reply
@@ -236,3 +239,32 @@ def test_django_mailbox_message_parses(path: Path) -> None:
 def test_talon_outlook_source_section_is_cut() -> None:
     page = (_dir(*TALON) / "OLK_SRC_BODY_SECTION.html").read_text(encoding="utf-8")
     assert extract_reply("", page) == "Reply"
+
+
+def _small_real_messages() -> list[bytes]:
+    paths = _files("*.eml", *TALON, "standard_replies") + _files("dsn_0*.txt", *FLUFL, "data")
+    paths += _files("*.eml", *MAILBOX)
+    return [p.read_bytes() for p in paths if p.stat().st_size < 20_000]
+
+
+REAL = _small_real_messages()
+
+
+@pytest.mark.skipif(not REAL, reason="no small corpus messages found")
+@hsettings(max_examples=200, deadline=None)
+@given(
+    st.data(),
+    st.lists(st.tuples(st.floats(0, 1), st.binary(max_size=12)), min_size=1, max_size=10),
+)
+def test_mutated_real_messages_never_raise(
+    data: st.DataObject, edits: list[tuple[float, bytes]]
+) -> None:
+    raw = bytearray(data.draw(st.sampled_from(REAL)))
+    for where, chunk in edits:
+        pos = int(where * (len(raw) - 1))
+        if data.draw(st.booleans()):
+            raw[pos : pos + len(chunk)] = chunk  # overwrite
+        else:
+            del raw[pos : pos + len(chunk)]  # cut
+    parsed = parse_message(bytes(raw))
+    assert isinstance(parsed.reply_text, str)
