@@ -205,6 +205,12 @@ def _nested_bytes(part: Message, defects: list[str]) -> bytes:
         return b""
 
 
+# Other text types (calendar invitations, CSV, vCards) are files the customer sent.
+_BODY_TYPES = frozenset({"text/plain", "text/html", "text/enriched"})
+# The machine-readable halves of a delivery report: not the customer's files.
+_REPORT_TYPES = frozenset({"message/delivery-status", "text/rfc822-headers"})
+
+
 def _collect(
     msg: Message, defects: list[str]
 ) -> tuple[list[str], list[str], list[tuple[str, str, bytes]]]:
@@ -240,8 +246,8 @@ def _collect(
             if isinstance(children, list):
                 stack.extend(c for c in reversed(children) if isinstance(c, Message))
             continue
-        if _is_attachment(part) or not ctype.startswith("text/"):
-            if ctype.startswith("multipart/") or ctype == "message/delivery-status":
+        if _is_attachment(part) or ctype not in _BODY_TYPES:
+            if ctype.startswith("multipart/") or ctype in _REPORT_TYPES:
                 continue
             if len(attachments) >= limit:
                 skipped += 1
@@ -251,7 +257,7 @@ def _collect(
             attachments.append((name, ctype, _part_bytes(part, defects)))
         elif ctype == "text/html":
             html.append(_part_text(part, defects))
-        elif ctype in ("text/plain", "text/enriched") or ctype.startswith("text/"):
+        else:
             plain.append(_part_text(part, defects))
     if skipped:
         defects.append(f"{skipped} attachments over the limit of {limit} were not kept")

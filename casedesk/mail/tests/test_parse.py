@@ -226,3 +226,12 @@ def test_mutated_real_message_never_raises(edits: list[tuple[int, bytes]]) -> No
         raw[pos : pos + len(chunk)] = chunk
     parsed = parse_message(bytes(raw))
     assert isinstance(parsed.reply_text, str)
+
+
+def test_a_calendar_invitation_is_a_file_not_the_body() -> None:
+    msg = mail("Can we meet?")
+    msg.add_attachment("BEGIN:VCALENDAR\nEND:VCALENDAR\n", subtype="calendar")
+    parsed = parse_message(msg.as_bytes())
+    assert parsed.reply_text == "Can we meet?"
+    [(name, ctype, data)] = parsed.attachments
+    assert ctype == "text/calendar" and name.endswith(".ics") and b"VCALENDAR" in data
