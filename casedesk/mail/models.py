@@ -47,7 +47,12 @@ class OutboundMail(models.Model):
         ordering = ["-created_at"]
         verbose_name = "outbound mail"
         verbose_name_plural = "outbound mail"
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbound_due")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbound_due"),
+            # The acknowledgement cap counts one sender's mail of the last hour
+            # (casedesk.mail.ingest), once per received message.
+            models.Index(fields=["to", "created_at"], name="outbound_to_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
