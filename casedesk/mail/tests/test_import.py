@@ -3,6 +3,7 @@ library's mailbox module), stored like mail received over SMTP, each message onc
 
 from __future__ import annotations
 
+import hashlib
 import mailbox
 from io import StringIO
 from pathlib import Path
@@ -11,7 +12,11 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
+from casedesk.mail.intake import store_raw
 from casedesk.mail.models import InboundMessage
 
 
@@ -100,3 +105,33 @@ def write_eml(folder: Path, data: bytes) -> Path:
     path = folder / "single.eml"
     path.write_bytes(data)
     return path
+
+
+HEADER_LINES = st.lists(
+    st.sampled_from([
+        b"Message-ID: <x@y>", b"Message-ID:", b"Message-ID: no brackets here",
+        b"Message-ID: <" + b"a" * 400 + b"@long>", b"Subject: =?utf-8?B?!!!?=",
+        b"Subject: =?x-unknown?Q?caf=E9?=", b"From: \xff\xfe <bad@>", b"\tfolded",
+        b"no colon at all", b"Subject: " + b"x" * 5000,
+    ]),
+    max_size=6,
+)
+
+
+@hsettings(max_examples=60, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(headers=HEADER_LINES, separator=st.sampled_from([b"\r\n", b"\n", b"\r"]),
+       body=st.binary(max_size=200))
+def test_any_bytes_are_stored_whole_or_recognised_as_a_duplicate(
+    db: Any, headers: list[bytes], separator: bytes, body: bytes
+) -> None:
+    # Given any message, however malformed its headers
+    raw = separator.join([*headers, b"", body])
+
+    # When it is stored, it never fails, and what is kept is what arrived
+    result = store_raw(raw, source=InboundMessage.Source.IMPORT)
+    if result.created:
+        assert bytes(result.inbound.raw) == raw
+    else:
+        assert result.inbound.message_id or result.inbound.sha256 == hashlib.sha256(raw).hexdigest()
+    assert len(result.inbound.message_id) <= 255
