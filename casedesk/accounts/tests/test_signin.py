@@ -15,7 +15,7 @@ def signed_in_email(client) -> str | None:
     return user.email if user.is_authenticated else None
 
 
-def test_the_page_offers_password_reset_and_explains_invitations(client):
+def test_the_page_offers_password_reset_and_explains_invitations(db, client):
     response = client.get(SIGNIN)
 
     assert response.status_code == 200
