@@ -157,3 +157,20 @@ def send_mail(settings: Any) -> Callable[[], list[EmailMessage]]:
         return read_outbox(settings)
 
     return run
+
+
+# The people most tests need: a Premium partner, one of its contacts, and an agent. A test
+# folder may override any of them in its own conftest.
+@pytest.fixture
+def org(db: Any) -> Organization:
+    return make_org("Gulf Net", plan="Premium", domains="gulfnet.example")
+
+
+@pytest.fixture
+def contact(org: Organization) -> User:
+    return make_contact(org, email="noor@gulfnet.example", full_name="Noor Haddad")
+
+
+@pytest.fixture
+def agent(db: Any) -> User:
+    return make_agent(email="sam@casedesk.example", full_name="Sam Agent")

@@ -9,8 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from casedesk.accounts.models import Organization, User
-from casedesk.conftest import make_agent, make_contact, make_org
+from casedesk.accounts.models import User
+from casedesk.conftest import make_agent
 
 
 @pytest.fixture(autouse=True)
@@ -26,21 +26,6 @@ def _fresh_cache() -> Any:
 def _fast_passwords(settings: Any) -> None:
     # Everyone signs in with force_login; the production hasher would dominate run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def org(db: Any) -> Organization:
-    return make_org("Gulf Net", plan="Premium", domains="gulfnet.example")
-
-
-@pytest.fixture
-def contact(org: Organization) -> User:
-    return make_contact(org, email="noor@gulfnet.example", full_name="Noor Haddad")
-
-
-@pytest.fixture
-def agent(db: Any) -> User:
-    return make_agent(email="sam@casedesk.example", full_name="Sam Agent")
 
 
 @pytest.fixture

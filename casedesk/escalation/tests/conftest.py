@@ -12,8 +12,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from casedesk.accounts.models import Organization, User
-from casedesk.conftest import make_agent, make_case, make_contact, make_org
+from casedesk.accounts.models import User
+from casedesk.conftest import make_case
 from casedesk.escalation.models import Level, Shift
 from casedesk.tickets.models import Ticket
 
@@ -46,21 +46,6 @@ def signed_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def org(db: Any) -> Organization:
-    return make_org("Gulf Net", plan="Premium", domains="gulfnet.example")
-
-
-@pytest.fixture
-def contact(org: Organization) -> User:
-    return make_contact(org, email="noor@gulfnet.example", full_name="Noor Haddad")
-
-
-@pytest.fixture
-def agent(db: Any) -> User:
-    return make_agent(email="sam@casedesk.example", full_name="Sam Agent")
 
 
 @pytest.fixture
