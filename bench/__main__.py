@@ -231,6 +231,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="open cases seeded for the SLA sweep benchmark (default 1,000,000)")
     parser.add_argument("--sweep-due", type=int, default=10_000,
                         help="of which due in the measured sweep (default 10,000)")
+    parser.add_argument("--no-inbound", action="store_true",
+                        help="skip the inbound mail benchmark (bench/inbound.py)")
+    parser.add_argument("--inbound-messages", type=int, default=10_000,
+                        help="messages sent and imported by the inbound mail benchmark")
     args = parser.parse_args(argv)
     if args.cases < 10:
         parser.error("--cases must be at least 10")
@@ -306,6 +310,12 @@ def main(argv: list[str] | None = None) -> int:
 
         swept = run_sweep(dbs, args.sweep_open, args.sweep_due, keep=args.keep, out=out)
         failed = failed or len(swept) != len(dbs)
+    if not args.no_inbound:
+        # Issue 4's inbound mail: its own databases and messages (bench/inbound.py).
+        from bench.inbound import run as run_inbound
+
+        received = run_inbound(dbs, args.inbound_messages, keep=args.keep, out=out)
+        failed = failed or len(received) != len(dbs)
     print(f"\nraw results: {out.relative_to(REPO)}")
     return 1 if failed else 0
 

@@ -1,0 +1,520 @@
+"""Inbound mail throughput (issue 4): 10,000 messages over SMTP and by import.
+
+    python -m bench.inbound [--db sqlite|postgres|both] [--messages 10000]
+
+Per database, in a fresh data directory (and PostgreSQL database, dropped afterwards):
+
+1. `casedesk migrate`; then, in a process of its own, 20 partner organizations, 200
+   contacts and 200 cases submitted through the real action (each with its acknowledgement
+   mail, whose Message-ID the replies below point at).
+2. --messages realistic messages, from a fixed random seed: ~60% replies to those cases
+   (from the requester; most carry In-Reply-To/References of the case's acknowledgement,
+   the rest only a `[Case #N]` tag in the subject), ~30% new cases (half from known
+   contacts, half from unknown senders), ~10% automatic (delivery-failure reports from
+   MAILER-DAEMON, and out-of-office answers to our acknowledgements); ~10% carry a small
+   PNG attachment.
+3. SMTP: a real `casedesk mail-in` on a free port; smtplib over 4 concurrent connections
+   (one per thread, each sending its next message when the previous got its 250).
+   Messages accepted per second, and p50/p99 of one message (MAIL, RCPT, DATA, 250).
+4. Processing: in a separate process, casedesk.mail.inbound_jobs.process_due, batch
+   after batch until nothing is due: messages per second through parsing, threading and
+   storing, and that process's peak RSS once 20% of the messages were done and at the end
+   (memory must not grow with the number of messages).
+5. Import: a fresh database prepared the same way, the same generator (same seed; the
+   replies point at this database's acknowledgements), written to an mbox, stored by
+   `casedesk mail-import` (process start-up included), then processed as in 4.
+
+Counts are checked after each run (InboundMessage rows; processed/ignored/quarantined;
+cases created; messages added) and printed as OK or MISMATCH. Target (issue 4): >= 500
+messages/s through parsing, threading and storing; peer: django-helpdesk 2.6.1, 86
+messages/s from a local folder. Rows are appended to bench/results/<UTC time>-inbound.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mailbox
+import os
+import random
+import resource
+import smtplib
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TARGET_PER_S = 500.0
+PEER_PER_S = 86.0
+SMTP_CLIENTS = 4
+SUPPORT = "support@casedesk.localhost"
+ORGS = 20
+CONTACTS = 200
+CASES = 200
+WORDS = ("printer invoice login password export report screen error server update "
+         "backup licence account delay network timeout upload dashboard mobile sync").split()
+
+
+# ---------------------------------------------------------------- inside casedesk's settings
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casedesk.settings")
+    import django
+
+    django.setup()
+
+
+def prepare() -> dict[str, Any]:
+    """Organizations, contacts and cases opened through the real action, so that replies
+    can thread: returns each case's requester and acknowledgement Message-ID."""
+    from django.contrib.auth.hashers import make_password
+
+    from casedesk.accounts.models import Organization, User
+    from casedesk.core.choices import Priority
+    from casedesk.mail.models import OutboundMail
+    from casedesk.sla.models import Plan
+    from casedesk.tickets.actions import submit_case
+
+    plan = Plan.objects.order_by("pk").first()
+    unusable = make_password(None)
+    contacts = []
+    for n in range(ORGS):
+        org = Organization.objects.create(name=f"Partner {n}", plan=plan,
+                                          email_domains=f"partner{n}.bench.example")
+        for k in range(CONTACTS // ORGS):
+            contacts.append(User.objects.create(
+                email=f"contact{k}@partner{n}.bench.example", password=unusable,
+                full_name=f"Contact {k} of {n}", role=User.Role.CONTACT, organization=org,
+            ))
+    cases = []
+    for n in range(CASES):
+        contact = contacts[n % len(contacts)]
+        submission = submit_case(
+            email=contact.email, full_name=contact.full_name,
+            subject=f"Case {n}: the {WORDS[n % len(WORDS)]} does not work",
+            description="It stopped working this morning.\n\nThanks.",
+            priority=Priority.MEDIUM, category=None, files=[],
+        )
+        ack = (OutboundMail.objects.filter(ticket=submission.ticket).order_by("pk")
+               .values_list("message_id", flat=True).first())
+        if ack:
+            cases.append({"id": submission.ticket.pk, "email": contact.email,
+                          "subject": submission.ticket.subject, "ack": ack})
+    return {"contacts": [c.email for c in contacts], "cases": cases}
+
+
+def _rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def drain(mark: int) -> dict[str, Any]:
+    """Process everything due, batch after batch; peak RSS once `mark` messages are done
+    and at the end."""
+    from django.db import connection
+
+    from casedesk.mail.inbound_jobs import process_due
+
+    connection.ensure_connection()
+    rss_start = _rss_mb()
+    done, rss_mark = 0, None
+    counts: dict[str, int] = {}
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    while True:
+        batch = process_due()
+        if not batch:
+            break
+        for key, value in batch.items():
+            counts[key] = counts.get(key, 0) + value
+        done += sum(batch.values())
+        if rss_mark is None and done >= mark:
+            rss_mark = _rss_mb()
+    seconds = time.perf_counter() - t0
+    return {"processed": done, "seconds": round(seconds, 2),
+            "per_s": round(done / seconds, 1) if seconds else 0.0,
+            "cpu_s": round(time.process_time() - cpu0, 2), "counts": counts,
+            "rss_start_mb": rss_start, "rss_mark_mb": rss_mark, "rss_mark_at": mark,
+            "rss_end_mb": _rss_mb()}
+
+
+# ---------------------------------------------------------------- the messages
+
+
+@dataclass
+class Mix:
+    replies: int = 0
+    new_cases: int = 0
+    automatic: int = 0
+    attachments: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str) -> None:
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
+
+def _words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def bounce(n: int, recipient: str) -> bytes:
+    boundary = f"dsn-{n}"
+    return (
+        f"From: Mail Delivery System <MAILER-DAEMON@mx.bench.example>\r\n"
+        f"To: {SUPPORT}\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        f"Date: {format_datetime(datetime.now(UTC))}\r\n"
+        f"Message-ID: <bounce{n}@mx.bench.example>\r\nAuto-Submitted: auto-replied\r\n"
+        f"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+        f' boundary="{boundary}"\r\n\r\n'
+        f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nThis is the mail system.\r\n\r\n"
+        f"<{recipient}>: host mx.bench.example said: 550 5.1.1 User unknown\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; mx.bench.example\r\n\r\nFinal-Recipient: rfc822; {recipient}\r\n"
+        f"Action: failed\r\nStatus: 5.1.1\r\n\r\n--{boundary}--\r\n"
+    ).encode()
+
+
+def generate(count: int, world: dict[str, Any], seed: int,
+             png: bytes) -> tuple[list[bytes], Mix]:
+    rng = random.Random(seed)
+    mix = Mix()
+    out = []
+    for n in range(count):
+        msg = EmailMessage()
+        msg["To"] = SUPPORT
+        msg["Date"] = format_datetime(datetime.now(UTC))
+        msg["Message-ID"] = make_msgid(f"b{n}", domain="clients.bench.example")
+        roll = rng.random()
+        body = f"Hello,\n\n{_words(rng, rng.randint(10, 80))}.\n\nRegards\n"
+        if roll < 0.60:
+            case = rng.choice(world["cases"])
+            msg["From"] = f"Contact <{case['email']}>"
+            if rng.random() < 0.8:
+                msg["Subject"] = f"Re: {case['subject']}"
+                msg["In-Reply-To"] = case["ack"]
+                msg["References"] = case["ack"]
+                mix.add("reply by In-Reply-To")
+            else:
+                msg["Subject"] = f"Re: [Case #{case['id']}] {case['subject']}"
+                mix.add("reply by [Case #N] tag")
+            body += (f"\nOn Mon, 2 Mar 2026 at 10:00, Support <{SUPPORT}> wrote:\n"
+                     f"> We received your request.\n> {_words(rng, 20)}\n")
+            mix.replies += 1
+        elif roll < 0.90:
+            if rng.random() < 0.5:
+                sender = rng.choice(world["contacts"])
+                mix.add("new case, known contact")
+            else:
+                sender = f"person{n}@unknown{n % 97}.bench.example"
+                mix.add("new case, unknown sender")
+            msg["From"] = f"Someone <{sender}>"
+            msg["Subject"] = f"Problem with the {_words(rng, 2)}"
+            mix.new_cases += 1
+        else:
+            mix.automatic += 1
+            case = rng.choice(world["cases"])
+            if rng.random() < 0.5:
+                # A delivery-status report as a mail server writes it (by hand: the email
+                # package cannot build message/delivery-status parts).
+                out.append(bounce(n, case["email"]))
+                mix.add("bounce (DSN)")
+                continue
+            msg["From"] = f"Contact <{case['email']}>"
+            msg["Subject"] = f"Out of office: {case['subject']}"
+            msg["Auto-Submitted"] = "auto-replied"
+            msg["In-Reply-To"] = case["ack"]
+            msg["References"] = case["ack"]
+            body = "I am out of the office until Monday.\n"
+            mix.add("out-of-office to our ack")
+        msg.set_content(body)
+        if roll < 0.90 and rng.random() < 0.10:
+            msg.add_attachment(png, maintype="image", subtype="png",
+                               filename=f"screenshot-{n}.png")
+            mix.attachments += 1
+        # SMTP wants CRLF, and smtplib sends bytes as they are.
+        out.append(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
+    return out, mix
+
+
+# ---------------------------------------------------------------- the orchestrator
+
+
+def _child(target: Any, *args: str, timeout: float = 3600) -> dict[str, Any]:
+    from bench.target import REPO, BenchError
+
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bench.inbound", *args], cwd=REPO, env=target.env(),
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"bench.inbound {args[0]} failed:\n{result.stderr[-3000:]}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _counts(target: Any) -> dict[str, int]:
+    rows = dict(target.query("SELECT status, count(*) FROM mail_inboundmessage GROUP BY status"))
+    return {
+        "inbound": sum(rows.values()),
+        **{k: int(rows.get(k, 0)) for k in ("received", "processed", "ignored",
+                                             "quarantined")},
+        "cases": int(target.query("SELECT count(*) FROM tickets_ticket")[0][0]),
+        "messages": int(target.query("SELECT count(*) FROM tickets_message")[0][0]),
+    }
+
+
+def _check(before: dict[str, int], after: dict[str, int], sent: int, mix: Mix) -> str:
+    """OK when every message is stored once and handled, none quarantined, one case per
+    new-case message and one message per reply or new case."""
+    problems = []
+    if after["inbound"] - before["inbound"] != sent:
+        problems.append(f"inbound +{after['inbound'] - before['inbound']} != {sent}")
+    handled = after["processed"] + after["ignored"] + after["quarantined"]
+    if handled != after["inbound"] or after["received"]:
+        problems.append(f"handled {handled} of {after['inbound']}")
+    if after["quarantined"]:
+        problems.append(f"{after['quarantined']} quarantined")
+    if after["cases"] - before["cases"] != mix.new_cases:
+        problems.append(f"cases +{after['cases'] - before['cases']} != {mix.new_cases}")
+    expected = mix.new_cases + mix.replies
+    if after["messages"] - before["messages"] != expected:
+        problems.append(f"messages +{after['messages'] - before['messages']} != {expected}")
+    return "OK" if not problems else "MISMATCH: " + "; ".join(problems)
+
+
+def _start_listener(target: Any) -> tuple[subprocess.Popen[bytes], int]:
+    from bench.target import REPO, BenchError, free_port
+
+    port = free_port()
+    log = open(target.data_dir / "mail-in.log", "wb")  # noqa: SIM115 - lives with the process
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "casedesk", "mail-in", "--smtp", f"127.0.0.1:{port}"],
+        cwd=REPO, env=target.env(), stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError("casedesk mail-in exited: "
+                             + (target.data_dir / "mail-in.log").read_text()[-2000:])
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise BenchError("casedesk mail-in did not listen within 30 s")
+
+
+def send_smtp(port: int, raws: list[bytes]) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    it = iter(enumerate(raws))
+
+    def client() -> None:
+        smtp = smtplib.SMTP("127.0.0.1", port, timeout=60)
+        try:
+            while True:
+                with lock:
+                    item = next(it, None)
+                if item is None:
+                    return
+                n, raw = item
+                t0 = time.perf_counter()
+                try:
+                    smtp.sendmail(f"sender{n}@clients.bench.example", [SUPPORT], raw)
+                except smtplib.SMTPException as exc:
+                    with lock:
+                        errors.append(f"{n}: {exc}")
+                    continue
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    latencies.append(elapsed)
+        finally:
+            smtp.quit()
+
+    threads = [threading.Thread(target=client) for _ in range(SMTP_CLIENTS)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - t0
+    latencies.sort()
+    return {"ok": len(latencies), "errors": len(errors), "first_errors": errors[:3],
+            "seconds": round(seconds, 2), "per_s": round(len(latencies) / seconds, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
+            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2)
+            if latencies else None}
+
+
+def run_db(vendor: str, count: int, seed: int, keep: bool) -> dict[str, Any]:
+    from bench.png import make_png
+    from bench.target import Target
+
+    png = make_png(6 * 1024)
+    mark = max(1, count // 5)
+    row: dict[str, Any] = {"db": vendor, "messages": count}
+    # ---- SMTP, then processing
+    target = Target(vendor, keep=keep)
+    try:
+        print(f"\n== inbound mail on {vendor}: data in {target.data_dir}", flush=True)
+        target.create()
+        world = _child(target, "prepare")
+        raws, mix = generate(count, world, seed, png)
+        row["mix"] = mix.kinds
+        row["attachments"] = mix.attachments
+        row["mean_kb"] = round(sum(map(len, raws)) / len(raws) / 1024, 1)
+        print(f"   {len(world['cases'])} cases to reply to; {count:,} messages "
+              f"({row['mean_kb']} KB mean): {mix.kinds}", flush=True)
+        before = _counts(target)
+        proc, port = _start_listener(target)
+        try:
+            row["smtp"] = send_smtp(port, raws)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        print(f"   SMTP: {row['smtp']['ok']:,} accepted in {row['smtp']['seconds']} s",
+              flush=True)
+        row["drain"] = _child(target, "drain", "--mark", str(mark))
+        after = _counts(target)
+        row["smtp_counts"] = after
+        row["smtp_check"] = _check(before, after, count, mix)
+        print(f"   processed in {row['drain']['seconds']} s: {row['smtp_check']}", flush=True)
+    finally:
+        target.cleanup()
+    # ---- import into a fresh database
+    target = Target(vendor, keep=keep)
+    try:
+        target.create()
+        world = _child(target, "prepare")
+        raws, mix = generate(count, world, seed, png)
+        path = target.data_dir / "bench.mbox"
+        box = mailbox.mbox(path)
+        box.lock()
+        for raw in raws:
+            # An mbox on disk has Unix line endings.
+            box.add(raw.replace(b"\r\n", b"\n"))
+        box.flush()
+        box.unlock()
+        box.close()
+        before = _counts(target)
+        t0 = time.perf_counter()
+        summary = target.run_casedesk("mail-import", str(path), timeout=3600)
+        seconds = time.perf_counter() - t0
+        row["import"] = {"seconds": round(seconds, 2), "per_s": round(count / seconds, 1),
+                         "summary": summary.strip()}
+        print(f"   import: {summary.strip()} in {seconds:.1f} s", flush=True)
+        row["import_drain"] = _child(target, "drain", "--mark", str(mark))
+        after = _counts(target)
+        row["import_counts"] = after
+        row["import_check"] = _check(before, after, count, mix)
+        print(f"   processed in {row['import_drain']['seconds']} s: {row['import_check']}",
+              flush=True)
+    finally:
+        target.cleanup()
+    return row
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = (f"{'database':<10} {'scenario':<34} {'ok':>7} {'per s':>8} {'p50 ms':>8} "
+            f"{'p99 ms':>8} {'RSS MB':>13} {'vs target':>10} {'vs peer':>8}  check")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        s, d, i, di = r["smtp"], r["drain"], r["import"], r["import_drain"]
+
+        def versus(per_s: float) -> tuple[str, str]:
+            meets = "meets" if per_s >= TARGET_PER_S else "MISSES"
+            return meets, f"{per_s / PEER_PER_S:.1f}x"
+
+        lines.append(f"{r['db']:<10} {'SMTP accepted (4 connections)':<34} {s['ok']:>7,} "
+                     f"{s['per_s']:>8.1f} {s['p50_ms']:>8} {s['p99_ms']:>8} {'-':>13} "
+                     f"{'-':>10} {'-':>8}  {s['errors']} errors")
+        for label, drained, check in [("processed (after SMTP)", d, r["smtp_check"]),
+                                      ("processed (after import)", di, r["import_check"])]:
+            meets, ratio = versus(drained["per_s"])
+            rss = f"{drained['rss_mark_mb']}/{drained['rss_end_mb']}"
+            lines.append(f"{'':<10} {label:<34} {drained['processed']:>7,} "
+                         f"{drained['per_s']:>8.1f} {'-':>8} {'-':>8} {rss:>13} {meets:>10} "
+                         f"{ratio:>8}  {check}")
+            if label.endswith("SMTP)"):
+                lines.append(f"{'':<10} {'mail-import (stored)':<34} {r['messages']:>7,} "
+                             f"{i['per_s']:>8.1f} {'-':>8} {'-':>8} {'-':>13} {'-':>10} "
+                             f"{'-':>8}  {i['summary']}")
+    return "\n".join(lines)
+
+
+def report(rows: list[dict[str, Any]]) -> None:
+    print(f"\n== inbound mail (issue 4 target: >= {TARGET_PER_S:g} messages/s through "
+          f"parsing, threading and storing; peer: django-helpdesk 2.6.1, {PEER_PER_S:g} "
+          "messages/s from a local folder)")
+    print(table(rows))
+    for r in rows:
+        for label, d in [("after SMTP", r["drain"]), ("after import", r["import_drain"])]:
+            print(f"   {r['db']} {label}: {d['processed']:,} in {d['seconds']} s "
+                  f"({d['cpu_s']} s CPU in the processing process), {d['counts']}; peak RSS "
+                  f"{d['rss_start_mb']} MB at start, {d['rss_mark_mb']} MB at "
+                  f"{d['rss_mark_at']:,} messages, {d['rss_end_mb']} MB at {d['processed']:,}")
+        print(f"   {r['db']} mix: {r['mix']}, {r['attachments']} with a PNG, "
+              f"{r['mean_kb']} KB mean; mail-import includes the process start-up")
+
+
+def run(dbs: list[str], count: int, seed: int = 20260304, keep: bool = False,
+        out: Path | None = None) -> list[dict[str, Any]]:
+    """Measure on each database, print the table, append the rows to `out`."""
+    from bench.target import BenchError
+
+    rows = []
+    for vendor in dbs:
+        try:
+            row = run_db(vendor, count, seed, keep)
+        except (BenchError, OSError, subprocess.SubprocessError) as exc:
+            print(f"inbound on {vendor}: {exc}", file=sys.stderr)
+            continue
+        rows.append(row)
+        if out is not None:
+            with open(out, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"inbound": row}) + "\n")
+    if rows:
+        report(rows)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.inbound",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", nargs="?", default="run",
+                        choices=["run", "prepare", "drain"])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--mark", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=20260304)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "prepare":
+        _setup()
+        print(json.dumps(prepare()))
+        return 0
+    if args.command == "drain":
+        _setup()
+        print(json.dumps(drain(args.mark)))
+        return 0
+    if args.messages < 10:
+        parser.error("--messages must be at least 10")
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    rows = run(dbs, args.messages, args.seed, args.keep, RESULTS / f"{stamp}-inbound.jsonl")
+    return 0 if len(rows) == len(dbs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
