@@ -118,6 +118,20 @@ def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _rss_split_mb() -> str:
+    """Resident memory now: anonymous (Python's heap) + file-backed (on SQLite, the pages
+    of the database its mmap has touched, which grow with the file, not with the heap)."""
+    found = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("RssAnon", "RssFile"):
+                found[key] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:
+        pass
+    return f"{found.get('RssAnon')} MB anonymous + {found.get('RssFile')} MB file-backed"
+
+
 def drain(mark: int) -> dict[str, Any]:
     """Process everything due, batch after batch; peak RSS once `mark` messages are done
     and at the end."""
@@ -127,7 +141,7 @@ def drain(mark: int) -> dict[str, Any]:
 
     connection.ensure_connection()
     rss_start = _rss_mb()
-    done, rss_mark = 0, None
+    done, rss_mark, split_mark = 0, None, ""
     counts: dict[str, int] = {}
     cpu0, t0 = time.process_time(), time.perf_counter()
     while True:
@@ -138,13 +152,13 @@ def drain(mark: int) -> dict[str, Any]:
             counts[key] = counts.get(key, 0) + value
         done += sum(batch.values())
         if rss_mark is None and done >= mark:
-            rss_mark = _rss_mb()
+            rss_mark, split_mark = _rss_mb(), _rss_split_mb()
     seconds = time.perf_counter() - t0
     return {"processed": done, "seconds": round(seconds, 2),
             "per_s": round(done / seconds, 1) if seconds else 0.0,
             "cpu_s": round(time.process_time() - cpu0, 2), "counts": counts,
             "rss_start_mb": rss_start, "rss_mark_mb": rss_mark, "rss_mark_at": mark,
-            "rss_end_mb": _rss_mb()}
+            "rss_end_mb": _rss_mb(), "split_mark": split_mark, "split_end": _rss_split_mb()}
 
 
 # ---------------------------------------------------------------- the messages
@@ -462,7 +476,9 @@ def report(rows: list[dict[str, Any]]) -> None:
             print(f"   {r['db']} {label}: {d['processed']:,} in {d['seconds']} s "
                   f"({d['cpu_s']} s CPU in the processing process), {d['counts']}; peak RSS "
                   f"{d['rss_start_mb']} MB at start, {d['rss_mark_mb']} MB at "
-                  f"{d['rss_mark_at']:,} messages, {d['rss_end_mb']} MB at {d['processed']:,}")
+                  f"{d['rss_mark_at']:,} messages, {d['rss_end_mb']} MB at {d['processed']:,}"
+                  f"\n      resident at {d['rss_mark_at']:,}: {d.get('split_mark')}; at the "
+                  f"end: {d.get('split_end')}")
         print(f"   {r['db']} mix: {r['mix']}, {r['attachments']} with a PNG, "
               f"{r['mean_kb']} KB mean; mail-import includes the process start-up")
 
