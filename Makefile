@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres test-browser bench setup lint typecheck clean
+.PHONY: run test test-postgres test-browser bench setup lint typecheck clean messages \
+	compile-messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("casedesk needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -48,6 +49,17 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy casedesk
+
+# Translations (casedesk/locale/README.md). `messages` extracts new strings into the .po
+# files (Django's makemessages, which needs GNU gettext's xgettext) and compiles them;
+# `compile-messages` only compiles, with Babel, and needs nothing else.
+messages: $(STAMP)
+	cd casedesk && ../$(BIN)/casedesk makemessages -l ar --add-location file \
+		--ignore 'tests/*' --ignore '*/tests/*'
+	$(MAKE) compile-messages
+
+compile-messages: $(STAMP)
+	$(BIN)/pybabel compile -d casedesk/locale -D django
 
 clean:
 	rm -rf $(VENV) var *.egg-info
