@@ -44,6 +44,7 @@ PEER_SCRIPTS = (REPO.parent.parent / "shared" / "peers" / "django-helpdesk"
                 if (REPO.parent.parent / "shared").is_dir()
                 else REPO.parent / "shared" / "peers" / "django-helpdesk")
 PEER_ROOT = REPO / "var" / "peer-dh"
+PEER_MAX_DEFAULT = 100_000
 
 # Issue 5's targets, p50 in ms.
 TARGETS = {"open": 50.0, "breaching": 50.0, "filtered": 50.0, "search_rare": 150.0,
@@ -239,7 +240,8 @@ def timed(get: Any, urls: list[str], samples: int, budget: float) -> dict[str, A
     cpu.sort()
     return {"n": len(times), "p50_ms": _percentile(times, 50), "p99_ms": _percentile(times, 99),
             "max_ms": round(times[-1], 2), "cpu_p50_ms": _percentile(cpu, 50),
-            "calib_ms": calib, "load": round(os.getloadavg()[0], 1)}
+            "calib_ms": calib, "calib_cpu_ms": calibration_cpu_ms(),
+            "load": round(os.getloadavg()[0], 1)}
 
 
 def calibration_ms() -> float:
@@ -250,6 +252,16 @@ def calibration_ms() -> float:
     for i in range(1_000_000):
         total += i * i
     return round((time.perf_counter() - t0) * 1000, 1)
+
+
+def calibration_cpu_ms() -> float:
+    """The same loop in CPU time: when it stays near its idle value while the wall time
+    grows, the process waited for a core, and CPU per request is the idle latency."""
+    t0 = time.process_time()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i
+    return round((time.process_time() - t0) * 1000, 1)
 
 
 def measure(summary_path: str, samples: int, budget: float) -> dict[str, Any]:
@@ -339,7 +351,15 @@ def measure(summary_path: str, samples: int, budget: float) -> dict[str, Any]:
             chosen = row["url"]
             urls = [chosen.format(org=o) for o in orgs] if "{org}" in chosen else [chosen]
             timed(client.get, urls, 5, budget)
-    return {"rows": rows, "rss_after_first_pass": memory, "rss_end": _rss(),
+    end = _rss()
+    if connection.vendor == "sqlite":
+        # SQLite's page cache lives in the worker's heap and fills up to cache_size (64 MiB
+        # a connection, settings.py) as more of a bigger file is read: bounded, but not the
+        # application's memory. Freed, what is left is what grows with the cases, if any.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA shrink_memory")
+        end["RssAnon_without_page_cache"] = _rss().get("RssAnon", 0.0)
+    return {"rows": rows, "rss_after_first_pass": memory, "rss_end": end,
             "vendor": connection.vendor}
 
 
@@ -393,8 +413,14 @@ def peer(cases: int, samples: int, budget: float) -> dict[str, Any]:
     if result.returncode != 0:
         raise BenchError(f"the peer's measurement failed:\n{result.stderr[-3000:]}")
     found = dict(json.loads(result.stdout.strip().splitlines()[-1]))
-    found.update(setup_s=round(setup_s, 1), seed_s=round(seed_s, 1), cases=cases)
+    found.update(setup_s=round(setup_s, 1), seed_s=round(seed_s, 1), cases=cases,
+                 measured_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    peer_result_path(cases).write_text(json.dumps(found), encoding="utf-8")
     return found
+
+
+def peer_result_path(cases: int) -> Path:
+    return PEER_ROOT / f"result-{size_label(cases)}.json"
 
 
 # ------------------------------------------------------------------ printing
@@ -414,12 +440,13 @@ def print_db(vendor: str, results: dict[int, dict[str, Any]], summaries: dict[in
     big = sizes[-1]
     print(f"\n== {vendor}: server-side latency (in-process, one worker), ms; cpu p50 = the "
           "worker's own CPU per request at the largest size (the database server's is not in "
-          "it on PostgreSQL); calib = a fixed loop, ~60 ms on an idle core")
+          "it on PostgreSQL); calib = a fixed loop's wall/CPU ms, ~60/60 on an idle core")
     head = f"{'scenario':<26}" + "".join(f"{'p50@' + size_label(s):>10}{'p99@' + size_label(s):>10}"
                                          for s in sizes)
-    head += f"{'cpu p50':>9}{'calib':>7}{'load':>6}{'target':>8}  {'verdict':<8}"
+    head += f"{'cpu p50':>9}{'calib w/cpu':>12}{'load':>6}{'target':>8}  {'verdict':<8}"
     if peer_rows is not None:
-        head += f"{'peer p50@' + size_label(peer_cases or 0):>14}{'peer/us':>9}"
+        head += (f"{'peer p50@' + size_label(peer_cases or 0):>14}{'peer/us':>9}"
+                 f"{'peer cpu':>10}{'cpu peer/us':>12}")
     print(head)
     print("-" * len(head))
     for key, label in LABELS.items():
@@ -433,13 +460,16 @@ def print_db(vendor: str, results: dict[int, dict[str, Any]], summaries: dict[in
         ours = cells[-1].get("p50_ms")
         target = TARGETS.get(key)
         verdict = "-" if target is None or ours is None else ("OK" if ours < target else "MISS")
-        line += (f"{_fmt(cells[-1].get('cpu_p50_ms')):>9}{_fmt(cells[-1].get('calib_ms')):>7}"
+        calib = f"{_fmt(cells[-1].get('calib_ms'))}/{_fmt(cells[-1].get('calib_cpu_ms'))}"
+        line += (f"{_fmt(cells[-1].get('cpu_p50_ms')):>9}{calib:>12}"
                  f"{_fmt(cells[-1].get('load')):>6}{_fmt(target):>8}  {verdict:<8}")
         if peer_rows is not None:
             theirs = peer_rows.get(key, {})
             p = theirs.get("p50_ms")
             ratio = f"{p / ours:.0f}x" if p and ours else "-"
             line += f"{_fmt(p) if p else theirs.get('skipped', '-')[:14]:>14}{ratio:>9}"
+            pc, oc = theirs.get("cpu_p50_ms"), cells[-1].get("cpu_p50_ms")
+            line += f"{_fmt(pc):>10}{(f'{pc / oc:.0f}x' if pc and oc else '-'):>12}"
         print(line)
     print("\n   URLs, queries per request and the slowest query at "
           f"{size_label(big)}:")
@@ -453,10 +483,15 @@ def print_db(vendor: str, results: dict[int, dict[str, Any]], summaries: dict[in
         print(f"   {s:>10,} cases: RSS {first.get('VmRSS')} -> {end.get('VmRSS')} "
               f"(heap {first.get('RssAnon')} -> {end.get('RssAnon')}, mapped files "
               f"{first.get('RssFile')} -> {end.get('RssFile')})")
+        if "RssAnon_without_page_cache" in end:
+            print(f"   {'':>10}        heap with SQLite's page cache freed: "
+                  f"{end['RssAnon_without_page_cache']}")
     if len(sizes) > 1:
-        a, b = (results[s]["rss_end"].get("RssAnon") or 0 for s in (sizes[0], big))
-        print(f"   heap at {size_label(big)} vs {size_label(sizes[0])}: {b - a:+.1f} MiB "
-              f"({'flat' if abs(b - a) < 16 else 'GROWS'})")
+        for what in ("RssAnon", "RssAnon_without_page_cache"):
+            a, b = (results[s]["rss_end"].get(what) for s in (sizes[0], big))
+            if a is not None and b is not None:
+                print(f"   {what} at {size_label(big)} vs {size_label(sizes[0])}: "
+                      f"{b - a:+.1f} MiB ({'flat' if abs(b - a) < 16 else 'GROWS'})")
     for s in sizes:
         summary = summaries[s]
         print(f"   seed {s:,}: {summary.get('cases'):,} cases, {summary.get('messages'):,} "
@@ -472,8 +507,9 @@ def print_peer(found: dict[str, Any]) -> None:
         if row.get("skipped"):
             print(f"   {key:<14} {row['skipped']}")
         else:
-            print(f"   {key:<14} p50 {_fmt(row['p50_ms'])} ms  p99 {_fmt(row['p99_ms'])} ms "
-                  f"(n={row['n']})  {row.get('url', '')}")
+            print(f"   {key:<18} p50 {_fmt(row['p50_ms'])} ms  p99 {_fmt(row['p99_ms'])} ms  "
+                  f"cpu p50 {_fmt(row.get('cpu_p50_ms'))} ms  calib {_fmt(row.get('calib_ms'))}"
+                  f"  (n={row['n']})  {row.get('url', '')}")
     print(f"   worker memory: {found['rss_after_first_pass']} -> {found['rss_end']}")
     print(f"   issue 5 quotes at 100k: {ISSUE_PEER} (client-side, gunicorn)")
 
@@ -490,7 +526,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="Seconds per page at most, once 3 requests were timed.")
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--peer-cases", type=int, default=0,
-                        help="Tickets for django-helpdesk (default: --cases).")
+                        help="Tickets for django-helpdesk (default: --cases, at most "
+                        "100,000: its pages grow linearly with the tickets, ~1 s for its list "
+                        "and ~2.4 s for its dashboard at 100,000 on an idle machine, so at a "
+                        "million one pass over them takes the better part of an hour).")
+    parser.add_argument("--reuse-peer", action="store_true",
+                        help="Print the peer's last figures at this size (var/peer-dh) "
+                        "instead of measuring it again (minutes at a million tickets).")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
@@ -503,8 +545,12 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-desk.jsonl"
     peer_found: dict[str, Any] | None = None
-    peer_cases = args.peer_cases or args.cases
-    if not args.no_peer:
+    peer_cases = args.peer_cases or min(args.cases, PEER_MAX_DEFAULT)
+    if not args.no_peer and args.reuse_peer and peer_result_path(peer_cases).exists():
+        peer_found = json.loads(peer_result_path(peer_cases).read_text(encoding="utf-8"))
+        print(f"-- django-helpdesk 2.6.1: its figures at {peer_cases:,} tickets from "
+              f"{peer_found.get('measured_at')} ({peer_result_path(peer_cases).name})")
+    elif not args.no_peer:
         try:
             print(f"-- django-helpdesk 2.6.1: {peer_cases:,} tickets", flush=True)
             peer_found = peer(peer_cases, args.samples, args.budget)

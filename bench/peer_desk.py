@@ -37,6 +37,15 @@ def rss():
     return found
 
 
+def calibration_ms():
+    """The fixed loop bench/desk.py times before each page (~60 ms on an idle core)."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i
+    return round((time.perf_counter() - t0) * 1000, 1)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=40)
@@ -88,19 +97,24 @@ def main():
         return match.group(1) + "?draw=1&start=0&length=25"
 
     def timed(urls):
-        times = []
+        times, cpu = [], []
+        calib = calibration_ms()
         began = time.perf_counter()
         while len(times) < args.samples and (len(times) < 3
                                              or time.perf_counter() - began < args.budget):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for url in urls:
                 response = client.get(url)
                 if response.status_code != 200:
                     return {"skipped": f"HTTP {response.status_code} from {url}"}
             times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
         times.sort()
+        cpu.sort()
         return {"n": len(times), "p50_ms": percentile(times, 50),
-                "p99_ms": percentile(times, 99), "url": " + ".join(u[:60] for u in urls)}
+                "p99_ms": percentile(times, 99), "cpu_p50_ms": percentile(cpu, 50),
+                "calib_ms": calib, "load": round(os.getloadavg()[0], 1),
+                "url": " + ".join(u[:60] for u in urls)}
 
     # Our page = its list shell + the datatables call that fills it (both, as a browser does).
     lists = {
