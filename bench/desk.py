@@ -181,6 +181,7 @@ def prepared(vendor: str, cases: int) -> tuple[Database, dict[str, Any], bool]:
     db = Database(vendor, cases)
     summary = db.ready()
     if summary:
+        summary["db_mb"] = db.size_mb()
         print(f"-- {vendor}: reusing the {cases:,}-case database ({db.data_dir.name}"
               + (f", {db.pg_name}" if vendor == "postgres" else "") + ")", flush=True)
         return db, summary, False
@@ -300,13 +301,17 @@ def measure(summary_path: str, samples: int, budget: float) -> dict[str, Any]:
 
     # Each scenario: URL candidates, first that answers 200 wins (the queue, search and
     # report pages are being rebuilt on other branches); {org} rotates over organizations.
+    def view(name: str, query: str = "") -> list[str]:
+        return [*named(f"desk:{name}", query=query),
+                *named("desk:view", name, query=query),
+                *named("desk:queue", name, query=query),
+                f"/desk/{name}/{query}", f"/desk/views/{name}/{query}",
+                f"/desk/?view={name}{query.replace('?', '&')}"]
+
     scenarios: list[tuple[str, list[str]]] = [
-        ("open", [*named("desk:open"), *named("desk:view", "open"), "/desk/open/",
-                  "/desk/?view=open"]),
-        ("breaching", [*named("desk:breaching"), *named("desk:view", "breaching"),
-                       "/desk/breaching/", "/desk/?view=breaching"]),
-        ("filtered", ["/desk/open/?priority=2&organization={org}",
-                      "/desk/?view=open&priority=2&organization={org}"]),
+        ("open", view("open")),
+        ("breaching", view("breaching")),
+        ("filtered", view("open", "?priority=2&organization={org}")),
         ("search_rare", [*named("desk:search", query=f"?q={summary['rare_word']}"),
                          f"/desk/search/?q={summary['rare_word']}"]),
         ("search_common", [*named("desk:search", query=f"?q={summary['common_word']}"),
@@ -355,12 +360,30 @@ def measure(summary_path: str, samples: int, budget: float) -> dict[str, Any]:
     if connection.vendor == "sqlite":
         # SQLite's page cache lives in the worker's heap and fills up to cache_size (64 MiB
         # a connection, settings.py) as more of a bigger file is read: bounded, but not the
-        # application's memory. Freed, what is left is what grows with the cases, if any.
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA shrink_memory")
-        end["RssAnon_without_page_cache"] = _rss().get("RssAnon", 0.0)
+        # application's memory. Its peak, taken from the heap, leaves the application's.
+        peak = sqlite_memory_peak()
+        if peak is not None:
+            end["sqlite_peak"] = peak
+            end["heap_without_sqlite"] = round(end.get("RssAnon", 0.0) - peak, 1)
     return {"rows": rows, "rss_after_first_pass": memory, "rss_end": end,
             "vendor": connection.vendor}
+
+
+def sqlite_memory_peak() -> float | None:
+    """The most memory (MiB) the SQLite library held at once in this process, page caches
+    included (sqlite3_memory_highwater), or None where the library does not say."""
+    import _sqlite3
+    import ctypes
+    import ctypes.util
+
+    for name in (_sqlite3.__file__, ctypes.util.find_library("sqlite3")):
+        try:
+            highwater = ctypes.CDLL(name).sqlite3_memory_highwater
+        except (OSError, AttributeError, TypeError):
+            continue
+        highwater.restype = ctypes.c_int64
+        return round(highwater(0) / 2**20, 1)
+    return None
 
 
 def report_build(start: str, end: str, budget: float) -> dict[str, Any]:
@@ -483,11 +506,11 @@ def print_db(vendor: str, results: dict[int, dict[str, Any]], summaries: dict[in
         print(f"   {s:>10,} cases: RSS {first.get('VmRSS')} -> {end.get('VmRSS')} "
               f"(heap {first.get('RssAnon')} -> {end.get('RssAnon')}, mapped files "
               f"{first.get('RssFile')} -> {end.get('RssFile')})")
-        if "RssAnon_without_page_cache" in end:
-            print(f"   {'':>10}        heap with SQLite's page cache freed: "
-                  f"{end['RssAnon_without_page_cache']}")
+        if "sqlite_peak" in end:
+            print(f"   {'':>10}        of the heap, SQLite's own peak (page cache, capped by "
+                  f"cache_size): {end['sqlite_peak']}; the rest: {end['heap_without_sqlite']}")
     if len(sizes) > 1:
-        for what in ("RssAnon", "RssAnon_without_page_cache"):
+        for what in ("RssAnon", "heap_without_sqlite"):
             a, b = (results[s]["rss_end"].get(what) for s in (sizes[0], big))
             if a is not None and b is not None:
                 print(f"   {what} at {size_label(big)} vs {size_label(sizes[0])}: "
