@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres test-browser bench bench-desk setup lint typecheck clean
+.PHONY: run test test-postgres test-browser bench setup lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("casedesk needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench desk --cases $(CASES)
 
+.PHONY: bench-desk
 bench-desk: $(STAMP)
 	$(BIN)/python -m bench desk --cases $(CASES)
 
