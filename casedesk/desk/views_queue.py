@@ -12,6 +12,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -100,17 +101,36 @@ def view_and_sort(params: QueryDict | dict[str, str]) -> tuple[str, str]:
     return (view if view in VIEWS else "open", sort if sort in SORTS else "newest")
 
 
+COUNTS_CACHE_SECONDS = 30
+
+
+def counts_key(agent: User) -> str:
+    return f"casedesk:desk-counts:{agent.pk}"
+
+
 def view_counts(agent: User, saved: list[SavedView],
                 choices: dict[str, list[tuple[int, str]]]) -> dict[str, Any]:
     """Capped counts of the built-in views and of each saved view, in one statement.
-    A saved view whose filters no longer validate (an organization deleted) has none."""
+    A saved view whose filters no longer validate (an organization deleted) has none.
+
+    Kept for COUNTS_CACHE_SECONDS per agent: paging and filtering do not change them, and
+    the one statement still reads up to a thousand rows per view (~15 ms at 100,000
+    cases). The agent's own bulk actions and saved-view changes refresh them at once;
+    other agents' changes show within the half minute.
+    """
+    signature = [(v.pk, v.updated_at.isoformat(), sorted(v.params.items())) for v in saved]
+    cached = cache.get(counts_key(agent))
+    if cached is not None and cached[0] == signature:
+        return cast(dict[str, Any], cached[1])
     queries = {name: in_view(agent, Criteria(view=name)) for name in VIEWS if name != "all"}
     for view in saved:
         v, s = view_and_sort(view.params)
         form = QueueFilterForm(view.params, view=v, **choices)
         if form.is_valid():
             queries[f"saved-{view.pk}"] = in_view(agent, criteria_of(v, s, form.cleaned_data))
-    return capped_counts(queries)
+    counts = capped_counts(queries)
+    cache.set(counts_key(agent), (signature, counts), COUNTS_CACHE_SECONDS)
+    return counts
 
 
 @agent_required(others_to="portal:home")
@@ -303,6 +323,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
     except BulkRefused as exc:
         messages.error(request, str(exc))
         return _see_other(back)
+    # The agent sees the views' counts move with what they just did.
+    cache.delete(counts_key(agent))
     messages.success(request, done.text)
     for warning in done.warnings:
         messages.warning(request, warning)

@@ -95,13 +95,17 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # The desk's default views: open cases by newest, and by priority then age.
-            models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
-            models.Index(fields=["status", "priority", "created_at"], name="ticket_status_prio"),
+            # The desk's default views: open cases by newest, and by priority then age. The
+            # Case ID ends each one: the queue's keyset pages sort on it last (a unique
+            # order), and an index without it leaves the database sorting every row of a
+            # status to break ties (casedesk/desk/queue.py).
+            models.Index(fields=["status", "-created_at", "-id"], name="ticket_status_created_id"),
+            models.Index(fields=["status", "priority", "created_at", "id"],
+                         name="ticket_status_prio_id"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(fields=["organization", "-created_at"], name="ticket_org_created"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
-            models.Index(fields=["-created_at"], name="ticket_created"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_created_id"),
             # The desk's "Escalated" view: only cases above the first level are in it, so
             # finding the open ones never reads the (many) cases that were never escalated.
             models.Index(
