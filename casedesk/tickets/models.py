@@ -106,6 +106,13 @@ class Ticket(models.Model):
             models.Index(fields=["organization", "-created_at"], name="ticket_org_created"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_id"),
+            # The desk's "Unassigned" view: most open cases have an assignee, so walking a
+            # status's stretch for the few without one read every open case of the status
+            # (47 ms of CPU at 100,000 cases on SQLite, measured).
+            models.Index(
+                fields=["status", "-created_at", "-id"], condition=models.Q(assignee__isnull=True),
+                name="ticket_unassigned",
+            ),
             # The desk's "Escalated" view: only cases above the first level are in it, so
             # finding the open ones never reads the (many) cases that were never escalated.
             models.Index(
