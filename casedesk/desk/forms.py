@@ -29,6 +29,18 @@ def active_agents() -> Any:
     )
 
 
+def options_html(options: list[tuple[str, str]], current: Any) -> SafeString:
+    """<option> elements, the current value selected, as one escaped string."""
+    current = str(current or "")
+    html = "".join(
+        f'<option value="{escape(value)}"'
+        f'{" selected" if str(value) == current else ""}>{escape(label)}</option>'
+        for value, label in options
+    )
+    # Safe: every value and label above is escaped.
+    return mark_safe(html)  # noqa: S308
+
+
 SELECT_FILTERS = ("status", "priority", "assignee", "organization", "plan", "category",
                   "team", "level", "channel")
 DATE_FILTERS = ("created_from", "created_to", "updated_from", "updated_to")
@@ -134,18 +146,8 @@ class QueueFilterForm(forms.Form):
         """The select filters with their options as ready HTML. Django's Select widget
         renders each option through a template: with a few hundred organizations that
         cost more than all of the queue's queries."""
-        selects = []
-        for name in SELECT_FILTERS:
-            bound = self[name]
-            current = str(bound.value() or "")
-            options = "".join(
-                f'<option value="{escape(value)}"'
-                f'{" selected" if str(value) == current else ""}>{escape(label)}</option>'
-                for value, label in self.options[name]
-            )
-            # Safe: every value and label above is escaped.
-            selects.append((bound, mark_safe(options)))  # noqa: S308
-        return selects
+        return [(self[name], options_html(self.options[name], self[name].value()))
+                for name in SELECT_FILTERS]
 
     def dates(self) -> list[forms.BoundField]:
         return [self[name] for name in DATE_FILTERS]
@@ -210,6 +212,17 @@ class BulkActionForm(forms.Form):
             *((str(number), f"{number}: {name}") for number, name in levels or []),
         ]
         self.case_ids: list[int] = []
+
+    def options(self) -> dict[str, SafeString]:
+        """Each select's options as ready HTML (see QueueFilterForm.selects)."""
+        return {
+            name: options_html(
+                [(str(v), str(label)) for v, label
+                 in cast(list[tuple[Any, Any]], getattr(self.fields[name], "choices", []))],
+                self[name].value(),
+            )
+            for name in ("assignee", "status", "priority", "to_level")
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
