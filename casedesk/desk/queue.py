@@ -12,8 +12,8 @@ open, pending, on hold). Neither SQLite nor PostgreSQL can read
 each status is a separate stretch of the index, so the database would collect every open
 case and sort them all to return 25. One query per status (an "arm") reads its stretch in
 order and stops after the page; merging four short sorted lists in Python is cheap
-(PostgreSQL gets them in one UNION ALL). A view narrowed to one agent or one organization
-is the exception: their own index finds their cases directly. A second query then fetches
+(PostgreSQL gets them in one UNION ALL). A view narrowed to one organization
+is the exception: its own index finds its cases directly. A second query then fetches
 the page's rows with their requester, organization and assignee.
 
 "Breaching soon" is ordered by the SLA clocks' due times instead (see breaching_page).
@@ -230,11 +230,12 @@ def plan_condition(plan_id: int) -> Q:
 
 
 def narrowed_to_one(agent: User, criteria: Criteria) -> bool:
-    """One agent's or one organization's cases: their own index, (assignee, status) or
-    (organization, created_at), finds them directly, and sorting a few thousand rows is
-    cheaper than walking each status's stretch looking for theirs (which reads every open
-    case when they have none)."""
-    return assignee_of(agent, criteria) not in ("", UNASSIGNED) or bool(criteria.organization)
+    """One organization's cases: their own index, (organization, created_at), finds them
+    directly, and sorting a few thousand rows is cheaper than walking each status's
+    stretch looking for theirs (which reads every open case when they have none). One
+    agent's cases keep their arms: (assignee, status, created_at, id) reads each status of
+    theirs in order."""
+    return bool(criteria.organization)
 
 
 def in_view(agent: User, criteria: Criteria) -> QuerySet[Any]:

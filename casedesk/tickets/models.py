@@ -102,7 +102,11 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-created_at", "-id"], name="ticket_status_created_id"),
             models.Index(fields=["status", "priority", "created_at", "id"],
                          name="ticket_status_prio_id"),
-            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            # "My cases": one agent's cases of one status, newest first, read in order (the
+            # Case ID again makes the keyset exact). Its (assignee, status) prefix serves
+            # the open-case counts per agent that escalation's assignment reads.
+            models.Index(fields=["assignee", "status", "-created_at", "-id"],
+                         name="ticket_assignee_created"),
             models.Index(fields=["organization", "-created_at"], name="ticket_org_created"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_id"),
