@@ -199,7 +199,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         "bulk_actions": {k: v for k, v in BULK_ACTIONS.items()
                          if k != "merge" or merge_available()},
         "save_form": SavedViewForm(),
-        "this_url": request.get_full_path(),
+        # Where the forms bring the agent back: this page, without "select all" (after a
+        # bulk action the boxes start empty again, so a second click changes nothing).
+        "this_url": request.path + ("?" + urlencode(
+            [(k, v) for k, v in request.GET.items() if k != "select"]
+        ) if any(k != "select" for k in request.GET) else ""),
     })
 
 

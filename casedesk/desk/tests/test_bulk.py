@@ -50,8 +50,10 @@ def test_the_queue_offers_a_checkbox_per_row_and_the_actions(agent_client, three
     assert "Select all on this page" in html
     # merge_cases is not on this branch: no merge button that could only fail.
     assert ('value="merge"' in html) == bulk_module.merge_available()
-    selected = agent_client.get("/desk/", {"select": "page"}).content.decode()
-    assert selected.count('name="case" value=') == selected.count(" checked>")
+    selected = agent_client.get("/desk/", {"select": "page", "sort": "priority"}).content.decode()
+    assert selected.count('name="case" value=') == selected.count(" checked>") == 3
+    # After the action the page comes back with the boxes empty.
+    assert '<input type="hidden" name="next" value="/desk/?sort=priority">' in selected
 
 
 def test_assign_all_to_another_agent_each_case_gets_its_event(
