@@ -160,7 +160,7 @@ def _case_page(
 def case(request: HttpRequest, case_id: str) -> HttpResponse:
     agent = _agent(request)
     ticket = get_case_for_agent(agent, case_id)
-    if ticket.merged_into_id is not None:
+    if ticket.merged_into_id is not None and "history" not in request.GET:
         return merged_redirect(request, ticket)
     return _case_page(request, ticket, reply_form=macro_reply_form(request, ticket, agent))
 

@@ -27,6 +27,12 @@ def cc_events(ticket: Ticket) -> list[tuple[str, list[str]]]:
     ]
 
 
+def page_of_history(client: Client, ticket: Ticket) -> str:
+    response = client.get(reverse("desk:case", args=[ticket.pk]) + "?history")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
 # ------------------------------------------------------------------ CCs
 
 
@@ -168,9 +174,14 @@ def test_merging_asks_for_confirmation_then_merges(
     assert done.redirect_chain[-1][0] == reverse("desk:case", args=[target.pk])
     html = done.content.decode()
     assert f"Case {source.pk} was merged into this case" in html
-    assert f"Merged in: Case {source.pk} Duplicate" in html
+    assert f'Merged in: <a href="/desk/cases/{source.pk}/?history">Case {source.pk}</a>' in html
     source.refresh_from_db()
     assert source.merged_into_id == target.pk
+    # And the merged case's own history is still there to read
+    html = page_of_history(agent_client, source)
+    link = f'<a href="/desk/cases/{target.pk}/">case {target.pk}</a>'
+    assert f"This case was merged into {link}" in html
+    assert f"Sam Agent merged this case into case {target.pk} (1 message moved)" in html
 
 
 def test_a_refused_merge_shows_why_on_the_case_page(
