@@ -468,7 +468,8 @@ def lock_tickets(ticket_ids: Iterable[int]) -> dict[int, Ticket]:
     (A into B, B into A) then queue up instead of deadlocking.
     """
     tickets = (
-        Ticket.objects.select_for_update().filter(pk__in=set(ticket_ids))
+        # of=self: lock the cases only, not the requesters' rows joined in.
+        Ticket.objects.select_for_update(of=("self",)).filter(pk__in=set(ticket_ids))
         .select_related("requester").order_by("pk")
     )
     return {ticket.pk: ticket for ticket in tickets}
