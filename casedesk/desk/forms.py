@@ -56,7 +56,7 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         any_status = "Any status" if view == "all" else "Any open status"
         self.options: dict[str, list[tuple[str, str]]] = {
-            "status": [("", any_status), *Ticket.Status.choices],
+            "status": [("", any_status), *((v, str(label)) for v, label in Ticket.Status.choices)],
             "priority": [
                 ("", "Any priority"), *((str(v), str(label)) for v, label in Priority.choices),
             ],

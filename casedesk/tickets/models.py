@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.core.choices import Priority
 
@@ -36,12 +37,12 @@ class Ticket(models.Model):
     """A case. Its primary key is the Case ID customers see: a number, never reused."""
 
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        OPEN = "open", "Open"
-        PENDING = "pending", "Waiting on customer"
-        ON_HOLD = "on_hold", "On hold"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Waiting on customer")
+        ON_HOLD = "on_hold", _("On hold")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
 
     class Channel(models.TextChoices):
         PORTAL = "portal", "Portal"
