@@ -278,6 +278,13 @@ class ReplyForm(forms.Form):
         choices=[("", "Leave as it is"), *Ticket.Status.choices],
         help_text="A public reply to a new case opens it.",
     )
+    new_priority = forms.TypedChoiceField(
+        required=False, label="Then set priority to", coerce=int, empty_value=None,
+        choices=[("", "Leave as it is"), *((str(v), str(label)) for v, label in Priority.choices)],
+    )
+    # The latest message on the page when the agent began: a newer public message makes
+    # the reply stale (casedesk.desk.case_views.reply).
+    seen = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def clean_attachments(self) -> list[CheckedFile]:
         return check_uploads(self.cleaned_data.get("attachments") or [])

@@ -16,6 +16,7 @@ REASONS = {
     "customer_reply": "when the customer replied",
     "closed_by_customer": "from the portal",
     "reopened_by_customer": "from the portal",
+    "merged": "when the case was merged",
 }
 
 # How an escalation came in, as the end of a sentence.
@@ -100,6 +101,20 @@ def sentence(event: Event, names: dict[str, str]) -> str:
         up = (data.get("to") or 0) > (data.get("from") or 0)
         text = f"{'Escalated' if up else 'Moved'} to level {data.get('to')} by {who}{source}"
         return text + (" (nobody on shift)" if data.get("nobody_on_shift") else "")
+    if kind == Event.Kind.MERGED_INTO:
+        moved = _plural(data.get("messages") or 0, "message")
+        return f"{who} merged this case into case {data.get('target')} ({moved} moved)"
+    if kind == Event.Kind.MERGED_FROM:
+        moved = _plural(data.get("messages") or 0, "message")
+        files = data.get("attachments") or 0
+        extra = f" and {_plural(files, 'attachment')}" if files else ""
+        return f"{who} merged case {data.get('source')} into this case ({moved}{extra} moved)"
+    if kind in (Event.Kind.LINKED, Event.Kind.UNLINKED):
+        verb = "linked" if kind == Event.Kind.LINKED else "unlinked"
+        return f"{who} {verb} related case {data.get('other')}"
+    if kind in (Event.Kind.CC_ADDED, Event.Kind.CC_REMOVED):
+        verb = "copied" if kind == Event.Kind.CC_ADDED else "stopped copying"
+        return f"{who} {verb} " + ", ".join(data.get("addresses") or [])
     if kind.startswith("sla_"):
         return event_sentence(kind, data) or _label(Event.Kind, kind)
     return f"{_label(Event.Kind, kind)} by {who}"

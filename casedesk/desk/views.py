@@ -23,6 +23,7 @@ from casedesk.core.format import duration_text
 from casedesk.desk.access import agent_required
 from casedesk.desk.forms import ReplyForm, UpdateForm
 from casedesk.desk.history import describe
+from casedesk.desk.panels import case_panels, macro_reply_form, merged_redirect
 from casedesk.escalation.actions import EscalationRefused, escalate
 from casedesk.escalation.forms import EscalateForm, PhoneEscalationForm
 from casedesk.escalation.models import Escalation, level_label, level_names, with_level_names
@@ -31,7 +32,6 @@ from casedesk.sla.timeline import page_context as sla_page_context
 from casedesk.tickets.access import get_attachment, get_case_for_agent
 from casedesk.tickets.actions import (
     ActionError,
-    add_message,
     assign,
     change_priority,
     change_status,
@@ -71,6 +71,7 @@ def _case_page(
     update_form: UpdateForm | None = None,
     escalate_form: EscalateForm | None = None,
     phone_form: PhoneEscalationForm | None = None,
+    **extra: Any,
 ) -> HttpResponse:
     thread = list(
         Message.objects.filter(ticket=ticket)
@@ -83,11 +84,15 @@ def _case_page(
         Escalation.objects.filter(ticket=ticket).select_related("actor", "assigned_to")
     ).order_by("created_at", "pk")
     level = ticket.escalation_level
+    reply_form = reply_form or ReplyForm()
+    if not reply_form.is_bound:
+        # What this agent has seen: a reply posted after newer messages is stale.
+        reply_form.initial["seen"] = max((m.pk for m in thread), default=0)
     return render(request, "desk/case.html", {
         "ticket": ticket,
         "thread": thread,
         "history": describe(events),
-        "reply_form": reply_form or ReplyForm(),
+        "reply_form": reply_form,
         "update_form": update_form or UpdateForm(ticket=ticket),
         "escalate_form": escalate_form or EscalateForm(current=level),
         "phone_form": phone_form or PhoneEscalationForm(current=level),
@@ -97,43 +102,23 @@ def _case_page(
         "inline_types": INLINE_IMAGE_TYPES,
         **_plan_line(ticket),
         **sla_page_context(ticket, request.user, customer=False),
+        **case_panels(request, ticket, _agent(request), thread),
+        **extra,
     })
 
 
 @agent_required
 @require_GET
 def case(request: HttpRequest, case_id: str) -> HttpResponse:
-    return _case_page(request, get_case_for_agent(_agent(request), case_id))
+    agent = _agent(request)
+    ticket = get_case_for_agent(agent, case_id)
+    if ticket.merged_into_id is not None and "history" not in request.GET:
+        return merged_redirect(request, ticket)
+    return _case_page(request, ticket, reply_form=macro_reply_form(request, ticket, agent))
 
 
 def _case_url(ticket: Ticket, anchor: str = "") -> str:
     return reverse("desk:case", args=[ticket.pk]) + (f"#{anchor}" if anchor else "")
-
-
-@agent_required
-def reply(request: HttpRequest, case_id: str) -> HttpResponse:
-    ticket = get_case_for_agent(_agent(request), case_id)
-    if request.method != "POST":
-        # Someone who signed in from a reply link lands on the case, not on an error.
-        return redirect(_case_url(ticket))
-    form = ReplyForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _case_page(request, ticket, reply_form=form)
-    data = form.cleaned_data
-    try:
-        message = add_message(
-            ticket.pk, _agent(request), data["body"], data["attachments"],
-            internal=form.internal, channel=Ticket.Channel.AGENT,
-            new_status=data["new_status"] or None,
-        )
-    except ActionError as exc:
-        messages.error(request, str(exc))
-        return _see_other(_case_url(ticket))
-    if form.internal:
-        messages.success(request, "Internal note added. The customer does not see it.")
-    else:
-        messages.success(request, f"Reply sent to {ticket.requester.email}.")
-    return _see_other(_case_url(ticket, f"m{message.pk}"))
 
 
 @agent_required

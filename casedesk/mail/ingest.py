@@ -47,6 +47,7 @@ from casedesk.core.choices import Priority
 from casedesk.core.files import CheckedFile, check_upload
 from casedesk.mail.actions import queue_mail, support_address
 from casedesk.mail.models import OutboundMail
+from casedesk.tickets.access import resolve_merged
 from casedesk.tickets.actions import MailHeaders, add_message, lock_ticket, submit_case
 from casedesk.tickets.models import Message, Ticket
 
@@ -252,6 +253,9 @@ def _ingest(parsed: Any) -> IngestResult:
             ticket = Ticket.objects.select_related("requester").filter(pk=tagged).first()
             if ticket is not None and may_use_tag(ticket, sender):
                 threaded = ticket.pk
+    if threaded is not None:
+        # Mail to a merged case's thread (or naming its Case ID) lands where it went.
+        threaded = resolve_merged(threaded) or threaded
     # They write to us again: their address works (again).
     User.objects.filter(email=sender).exclude(email_bouncing_at=None).update(
         email_bouncing_at=None

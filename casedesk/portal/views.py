@@ -41,6 +41,7 @@ from casedesk.tickets.access import (
     get_attachment,
     get_case_for_contact,
     parse_case_id,
+    resolve_merged,
 )
 from casedesk.tickets.actions import (
     ActionError,
@@ -273,13 +274,24 @@ def case(request: HttpRequest, case_id: str) -> HttpResponse:
     if (to_desk := _agent_redirect(request, case_id)) is not None:
         return to_desk
     ticket = get_case_for_contact(request.user, case_id)  # type: ignore[arg-type]
+    if ticket.merged_into_id is not None:
+        return redirect("portal:case", case_id=_survivor(request.user, ticket).pk)  # type: ignore[arg-type]
     return _render_case(request, ticket, ReplyForm())
+
+
+def _survivor(user: User, ticket: Ticket) -> Ticket:
+    """The case a merged case lives on now, if the contact may see it; else 404, like any
+    case they may not see."""
+    if ticket.merged_into_id is None:
+        return ticket
+    return get_case_for_contact(user, resolve_merged(ticket.pk) or ticket.pk)
 
 
 @login_required
 def reply(request: HttpRequest, case_id: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    ticket = get_case_for_contact(user, case_id)
+    # A reply on a merged case's page goes where its thread went, as replies by email do.
+    ticket = _survivor(user, get_case_for_contact(user, case_id))
     if request.method != "POST":
         return redirect("portal:case", case_id=ticket.pk)
     form = ReplyForm(request.POST, request.FILES)

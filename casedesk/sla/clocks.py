@@ -338,6 +338,15 @@ def on_status_change(ticket: Ticket, old: str, new: str, *, at: datetime,
             _cancel(clock, at, f"case {Ticket.Status(new).label.lower()}")
 
 
+def on_merge(ticket: Ticket, *, into: int, at: datetime) -> list[Clock]:
+    """Stop every running clock of a case merged into another: cancelled, neither met nor
+    breached. The work goes on in the surviving case, under that case's own clocks."""
+    stopped = list(_live(ticket).values())
+    for clock in stopped:
+        _cancel(clock, at, f"merged into case {into}")
+    return stopped
+
+
 def _cancel(clock: Clock, at: datetime, reason: str) -> None:
     clock.cancelled_at = at
     clock.cancel_reason = reason[:200]

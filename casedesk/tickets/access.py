@@ -54,6 +54,28 @@ def get_case_for_agent(user: User, case_id: str | int) -> Ticket:
     return ticket
 
 
+# Longer than any real chain (each merge adds one link, and a merged case cannot take
+# more); the bound only guards the loop.
+MAX_MERGE_HOPS = 20
+
+
+def resolve_merged(ticket_id: int) -> int | None:
+    """The Case ID a case lives on now: itself, or the end of its merge chain (a case
+    merged into one that was later merged again); None when there is no such case.
+    No authorization: callers check the surviving case like any other."""
+    current = ticket_id
+    for _ in range(MAX_MERGE_HOPS):
+        found = list(
+            Ticket.objects.filter(pk=current).values_list("merged_into_id", flat=True)
+        )
+        if not found:
+            return None
+        if found[0] is None:
+            return current
+        current = found[0]
+    return current
+
+
 def get_attachment(ticket: Ticket, attachment_id: int, *, public_only: bool) -> Attachment:
     """An attachment of this case; for customers, only one on a public message."""
     attachments = Attachment.objects.filter(ticket=ticket, pk=attachment_id)

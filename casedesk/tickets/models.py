@@ -92,6 +92,11 @@ class Ticket(models.Model):
     # Addresses copied on the case's email thread, one per line: besides the requester,
     # the organization's contacts and agents, they may add to the case by its subject tag.
     cc_emails = models.TextField(blank=True)
+    # Set when this case was merged into another (tickets.actions.merge_cases): its thread
+    # lives there now, and its Case ID leads there (tickets.access.resolve_merged).
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -228,6 +233,12 @@ class Event(models.Model):
         SLA_RECOMPUTED = "sla_recomputed", "SLA due times recomputed"
         SLA_PAUSED = "sla_paused", "SLA clocks paused"
         SLA_RESUMED = "sla_resumed", "SLA clocks resumed"
+        MERGED_INTO = "merged_into", "Merged into another case"
+        MERGED_FROM = "merged_from", "Another case merged in"
+        LINKED = "linked", "Related case linked"
+        UNLINKED = "unlinked", "Related case unlinked"
+        CC_ADDED = "cc_added", "CC added"
+        CC_REMOVED = "cc_removed", "CC removed"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -249,3 +260,32 @@ class Event(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Events are append-only: an event is never changed.")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class CaseLink(models.Model):
+    """Two related cases, linked both ways. Stored once, the lower Case ID first, so a pair
+    cannot be linked twice whichever page it was linked from."""
+
+    low = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    high = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="caselink_unique_pair"),
+            models.CheckConstraint(
+                condition=models.Q(low__lt=models.F("high")), name="caselink_ordered_pair"
+            ),
+        ]
+        # Links of a case from its higher side (the unique constraint covers `low`).
+        indexes = [models.Index(fields=["high"], name="caselink_high")]
+
+    def __str__(self) -> str:
+        return f"#{self.low_id} <-> #{self.high_id}"
+
+    def other(self, ticket_id: int) -> int:
+        return self.high_id if self.low_id == ticket_id else self.low_id

@@ -8,9 +8,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
+        ('desk', '0002_presence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
