@@ -18,18 +18,18 @@ from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
 from casedesk.escalation.actions import EscalationRefused, escalate
 from casedesk.escalation.models import Escalation
-from casedesk.tickets import actions as ticket_actions
-from casedesk.tickets.actions import ActionError, assign, change_priority, change_status
+from casedesk.tickets.actions import (
+    ActionError,
+    assign,
+    change_priority,
+    change_status,
+    merge_cases,
+)
 from casedesk.tickets.models import Ticket
 
 
 class BulkRefused(Exception):
     """Nothing was changed; the message says why, naming the case when one was refused."""
-
-
-def merge_available() -> bool:
-    """Whether cases can be merged (casedesk.tickets.actions.merge_cases exists)."""
-    return callable(getattr(ticket_actions, "merge_cases", None))
 
 
 def plural(count: int) -> str:
@@ -119,9 +119,6 @@ def _plan(agent: User, ids: list[int], action: str,
                                     actor=agent, to_level=to_level),
                 f"Escalated {{count}} to {where}.")
     if action == "merge":
-        merge = getattr(ticket_actions, "merge_cases", None)
-        if merge is None:
-            raise BulkRefused("Merging cases is not available. Nothing was changed.")
         target = values.get("merge_into")
         if not isinstance(target, int) or not Ticket.objects.filter(pk=target).exists():
             raise BulkRefused(f"There is no case {target} to merge into. Nothing was changed.")
@@ -130,5 +127,5 @@ def _plan(agent: User, ids: list[int], action: str,
                 f"Tick the cases to merge into case {target}, other than case {target} "
                 "itself. Nothing was changed."
             )
-        return (lambda pk: merge(pk, target, agent), f"Merged {{count}} into case {target}.")
+        return (lambda pk: merge_cases(pk, target, agent), f"Merged {{count}} into case {target}.")
     raise BulkRefused(f"“{action}” is not a bulk action. Nothing was changed.")

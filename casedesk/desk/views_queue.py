@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from casedesk.accounts.models import Organization, User
 from casedesk.desk.access import agent_required
 from casedesk.desk.actions import SavedViewRefused, delete_view, rename_view, save_view
-from casedesk.desk.bulk import BulkRefused, apply_bulk, merge_available
+from casedesk.desk.bulk import BulkRefused, apply_bulk
 from casedesk.desk.counts import capped_counts
 from casedesk.desk.cursor import BadCursor, make_cursor, read_cursor
 from casedesk.desk.forms import (
@@ -196,8 +196,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "select_all": request.GET.get("select") == "page",
         "elsewhere": _case_elsewhere(form, page),
         "bulk_form": BulkActionForm(agents=choices["agents"], levels=choices["levels"]),
-        "bulk_actions": {k: v for k, v in BULK_ACTIONS.items()
-                         if k != "merge" or merge_available()},
+        "bulk_actions": BULK_ACTIONS,
         "save_form": SavedViewForm(),
         # Where the forms bring the agent back: this page, without "select all" (after a
         # bulk action the boxes start empty again, so a second click changes nothing).

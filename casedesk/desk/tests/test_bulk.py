@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from casedesk.core.choices import Priority
-from casedesk.desk import bulk as bulk_module
 from casedesk.desk.tests.test_queue import open_case
 from casedesk.escalation.models import Escalation
 from casedesk.tickets.models import Event, Ticket
@@ -48,8 +47,7 @@ def test_the_queue_offers_a_checkbox_per_row_and_the_actions(agent_client, three
     assert 'action="/desk/bulk/"' in html
     assert 'name="action" value="assign"' in html and 'name="action" value="escalate"' in html
     assert "Select all on this page" in html
-    # merge_cases is not on this branch: no merge button that could only fail.
-    assert ('value="merge"' in html) == bulk_module.merge_available()
+    assert 'name="action" value="merge"' in html
     selected = agent_client.get("/desk/", {"select": "page", "sort": "priority"}).content.decode()
     assert selected.count('name="case" value=') == selected.count(" checked>") == 3
     # After the action the page comes back with the boxes empty.
@@ -168,15 +166,28 @@ def test_a_contact_cannot_post_bulk(contact_client, three):
     assert snapshot(three) == before
 
 
-def test_merge_is_refused_cleanly_without_merge_cases(agent_client, three):
+def test_merge_the_ticked_cases_into_one(agent_client, agent, three):
+    target = three[0]
+
+    response = post(agent_client, three, "merge", merge_into=str(target.pk))
+
+    assert response.status_code == 303
+    merged = Ticket.objects.filter(pk__in=[t.pk for t in three[1:]])
+    assert {t.merged_into_id for t in merged} == {target.pk}
+    assert {t.status for t in merged} == {Ticket.Status.CLOSED}
+    assert f"Merged 2 cases into case {target.pk}." in messages_of(agent_client)
+
+
+def test_merge_into_a_closed_case_changes_none_of_them(agent_client, agent, three):
+    target = three[0]
+    Ticket.objects.filter(pk=target.pk).update(status=Ticket.Status.CLOSED)
     before = snapshot(three)
 
-    post(agent_client, three[1:], "merge", merge_into=str(three[0].pk))
+    post(agent_client, three[1:], "merge", merge_into=str(target.pk))
 
     assert snapshot(three) == before
-    if not bulk_module.merge_available():
-        assert "Merging cases is not available. Nothing was changed." in \
-            messages_of(agent_client)
+    assert not Ticket.objects.filter(merged_into=target).exists()
+    assert "Nothing was changed" in messages_of(agent_client)
 
 
 def test_a_redirect_elsewhere_is_not_followed(agent_client, three):
