@@ -24,6 +24,7 @@ from casedesk.core.files import CheckedFile
 from casedesk.core.format import duration_text
 from casedesk.mail.actions import new_message_id, queue_mail
 from casedesk.mail.models import OutboundMail
+from casedesk.search import index as search_index
 from casedesk.sla import clocks as sla_clocks
 from casedesk.sla.models import Clock, Plan
 from casedesk.tickets.models import (
@@ -204,6 +205,7 @@ def submit_case(
                 message_id_header=mail.message_id if mail and mail.message_id else ack_id,
                 full_body=mail.full_body if mail else "",
             )
+            search_index.case_opened(ticket, message)
             attachments = store_attachments(ticket, message, files)
             written.extend(a.file.path for a in attachments)
             extra = {"related_to": related_to.pk} if related_to is not None else {}
@@ -366,6 +368,7 @@ def add_message(
                 message_id_header=mail.message_id if mail else "",
                 full_body=mail.full_body if mail else "",
             )
+            search_index.message_added(message)
             attachments = store_attachments(ticket, message, files)
             written.extend(a.file.path for a in attachments)
             event = record(
