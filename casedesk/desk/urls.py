@@ -1,10 +1,11 @@
 from django.urls import path
 
-from casedesk.desk import views
+from casedesk.desk import search, views
 
 app_name = "desk"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("search/", search.search, name="search"),
     path("cases/<str:case_id>/", views.case, name="case"),
     path("cases/<str:case_id>/reply/", views.reply, name="reply"),
     path("cases/<str:case_id>/update/", views.update, name="update"),
