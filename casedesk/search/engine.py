@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from casedesk.search.kinds import KINDS, Kind
 from casedesk.search.query import Query, Term
@@ -68,10 +69,16 @@ def tsquery_expression(query: Query, *, include_notes: bool) -> str:
 
 
 def _scope_sql(scope: QuerySet | None, ref: str) -> tuple[str, list[Any]]:
+    """`scope` as a condition on the document's thing, `ref`: EXISTS with the thing's
+    primary key bound to the candidate, so each engine checks only the candidates it
+    reaches (one primary-key lookup each) rather than first collecting the whole scope,
+    which for "open cases" is most of the table."""
     if scope is None:
         return "", []
-    sql, params = scope.order_by().values("pk").query.sql_with_params()
-    return f" AND {ref} IN ({sql})", list(params)
+    # `ref` is one of this module's two constant column expressions.
+    bound = scope.order_by().filter(pk=RawSQL(ref, ()))  # noqa: S611
+    sql, params = bound.values("pk").query.sql_with_params()
+    return f" AND EXISTS ({sql})", list(params)
 
 
 def ranked(
@@ -84,7 +91,7 @@ def ranked(
     filters). `include_notes=False` leaves internal notes out, for searches by customers.
     """
     if connection.vendor == "postgresql":
-        scope_sql, scope_params = _scope_sql(scope, "ref_id")
+        scope_sql, scope_params = _scope_sql(scope, "search_document.ref_id")
         # The inner query finds the newest matches: through the GIN index for a rare word,
         # or by walking the primary key backwards for a common one, whichever the planner
         # estimates cheaper. Ranking happens outside it, on the window's rows only.

@@ -6,7 +6,8 @@ index entry back too):
 
 - case_opened(ticket, message): submit_case, for the new case and its first message;
 - message_added(message): add_message, for a reply or an internal note;
-- case_changed(ticket): anything that changes a case's subject or requester.
+- case_changed(ticket): anything that changes a case's subject or requester;
+- requester_changed(user): a change of a person's name or email.
 
 rebuild() makes the index again from the cases themselves, in batches (`casedesk
 search-rebuild`, and after a bulk load that bypassed the actions, such as bench-seed).
@@ -99,6 +100,14 @@ def message_added(message: Message) -> None:
 def case_changed(ticket: Ticket) -> None:
     """Index the case again from its subject, requester and whole thread."""
     reindex_cases(ticket.pk, ticket.pk)
+
+
+def requester_changed(user: Any) -> None:
+    """A person's name or email changed: every case they requested is found by the new
+    ones. (Nothing changes them through an action yet; the admin edits people directly.)"""
+    Document.objects.filter(
+        kind=CASE.code, ref_id__in=Ticket.objects.filter(requester=user).values("pk")
+    ).update(people=_people(user.full_name, user.email))
 
 
 def case_removed(ticket_id: int) -> None:

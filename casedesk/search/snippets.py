@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -44,6 +45,12 @@ class Snippet:
     anchor: str
 
 
+@lru_cache(maxsize=8192)
+def _words(span: str) -> tuple[str, ...]:
+    # The same few thousand words make up most text: normalize each once per process.
+    return tuple(words(span))
+
+
 class Matcher:
     def __init__(self, query: Query) -> None:
         self.words = query.words()
@@ -59,7 +66,7 @@ class Matcher:
     def spans(self, text: str, start: int = 0, end: int | None = None) -> list[re.Match[str]]:
         return [
             span for span in _SPAN.finditer(text, start, len(text) if end is None else end)
-            if any(self.word(w) for w in words(span.group()))
+            if any(self.word(w) for w in _words(span.group()))
         ]
 
 

@@ -7,11 +7,12 @@ SQLITE = [
     # External content: the text lives once, in search_document; FTS5 keeps only its
     # index, which the triggers below update in the statement that changes a document.
     # remove_diacritics 2 repeats what casedesk.search.normalize already did (harmless);
-    # prefix='3' indexes three-letter prefixes, so "fil*" reads one list instead of
-    # merging the lists of every word that starts with fil.
+    # prefix='3 4' indexes three- and four-letter prefixes, so "conf*" (what an agent has
+    # typed so far) reads one list instead of merging the lists of every word that starts
+    # with conf (configuration, confirm, ...), which costs as much as all of their matches.
     "CREATE VIRTUAL TABLE search_fts USING fts5("
     "title, people, body, notes, content='search_document', content_rowid='id', "
-    "tokenize='unicode61 remove_diacritics 2', prefix='3')",
+    "tokenize='unicode61 remove_diacritics 2', prefix='3 4')",
     "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
     "INSERT INTO search_fts(rowid, title, people, body, notes) "
     "VALUES (new.id, new.title, new.people, new.body, new.notes); END",

@@ -238,3 +238,14 @@ def test_agents_of_any_kind_find_cases_of_every_organization(contact):
     make_agent()
 
     assert set(found("shared term")) == {theirs.pk, mine.pk}
+
+
+def test_a_requester_who_changes_name_is_found_by_the_new_one(contact):
+    ticket = make_case(contact).ticket
+    contact.full_name = "Noor Khalil"
+    contact.save(update_fields=["full_name"])
+
+    index.requester_changed(contact)
+
+    assert found("khalil") == [ticket.pk]
+    assert found("haddad") == []
