@@ -90,6 +90,20 @@ def ranked(
     `scope`: a queryset of the kind's model; only things in it are found (the desk's
     filters). `include_notes=False` leaves internal notes out, for searches by customers.
     """
+    if query.prefixes():
+        # A prefix is expensive when the words it begins are common: both engines merge
+        # every one of their lists (FTS5 beyond its three- and four-letter prefix indexes,
+        # GIN always) before the newest can be taken. When the word as typed is itself
+        # common enough to fill the window, the window is those matches, read lazily.
+        exact = _ranked(kind, query.exact(), include_notes, scope, window)
+        if len(exact) >= window:
+            return exact
+    return _ranked(kind, query, include_notes, scope, window)
+
+
+def _ranked(
+    kind: Kind, query: Query, include_notes: bool, scope: QuerySet | None, window: int
+) -> list[int]:
     if connection.vendor == "postgresql":
         scope_sql, scope_params = _scope_sql(scope, "search_document.ref_id")
         # The inner query finds the newest matches: through the GIN index for a rare word,

@@ -48,6 +48,10 @@ class Query:
     def prefixes(self) -> set[str]:
         return {term.words[-1] for term in self.terms if term.prefix}
 
+    def exact(self) -> Query:
+        """The same search with no word matching as a prefix."""
+        return Query(self.text, tuple(Term(term.words) for term in self.terms))
+
 
 def case_id(text: str) -> int | None:
     """The Case ID the search is, if it is only a number (a leading # is allowed, and

@@ -249,3 +249,12 @@ def test_a_requester_who_changes_name_is_found_by_the_new_one(contact):
 
     assert found("khalil") == [ticket.pk]
     assert found("haddad") == []
+
+
+def test_a_last_word_common_enough_to_fill_the_window_is_not_expanded(contact):
+    exact = [make_case(contact, subject=f"Subscriber {n}").ticket for n in range(3)]
+    longer = make_case(contact, subject="Subscribers").ticket
+
+    assert ranked(CASE, parse("subscriber"), window=3) == [t.pk for t in reversed(exact)]
+    assert set(ranked(CASE, parse("subscriber"), window=10)) == {*(t.pk for t in exact),
+                                                                   longer.pk}
