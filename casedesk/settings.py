@@ -6,6 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
+from django.utils.translation import gettext_lazy
 
 from casedesk.conf import env_bool, env_int, env_list, env_path, env_str
 
@@ -164,6 +165,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 LANGUAGE_CODE = "en"
+# The languages casedesk writes in (mail now, the portal with issue 6). Names are marked for
+# translation so each is shown in the reader's language.
+LANGUAGES = [("en", gettext_lazy("English")), ("ar", gettext_lazy("Arabic"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("CASEDESK_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

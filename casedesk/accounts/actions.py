@@ -10,8 +10,16 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from casedesk.accounts.models import Invitation, Organization, User, hash_token, normalize_email
+from casedesk.accounts.models import (
+    Invitation,
+    Organization,
+    User,
+    hash_token,
+    language_for,
+    normalize_email,
+)
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
 
@@ -73,7 +81,8 @@ def invite(user: User, *, reason: str = "first_case", case_id: int | None = None
     queue_mail(
         kind=OutboundMail.Kind.INVITATION,
         to=user.email,
-        subject="Your invitation to the support portal",
+        language=language_for(user),
+        subject=_("Your invitation to the support portal"),
         template="accounts/mail/invitation.txt",
         context={
             "user": user, "link": link, "days": settings.CASEDESK_INVITATION_DAYS,

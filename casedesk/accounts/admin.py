@@ -10,8 +10,8 @@ from casedesk.sla.clocks import schedule_recompute
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "plan", "org_wide_visibility", "time_zone"]
-    list_filter = ["plan", "org_wide_visibility"]
+    list_display = ["name", "plan", "org_wide_visibility", "time_zone", "language"]
+    list_filter = ["plan", "org_wide_visibility", "language"]
     search_fields = ["name", "email_domains"]
 
     def save_model(self, request: HttpRequest, obj: Organization, form: Any,
@@ -32,7 +32,7 @@ class UserAdmin(BaseUserAdmin):
     autocomplete_fields = ["organization"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("full_name", "phone", "time_zone")}),
+        ("Person", {"fields": ("full_name", "phone", "time_zone", "language")}),
         ("Role", {"fields": ("role", "organization", "case_visibility")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
@@ -40,7 +40,8 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = (
         (None, {
             "classes": ("wide",),
-            "fields": ("email", "full_name", "role", "organization", "password1", "password2"),
+            "fields": ("email", "full_name", "role", "organization", "language", "password1",
+                       "password2"),
         }),
     )
 

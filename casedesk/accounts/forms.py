@@ -15,10 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.actions import reset_password
-from casedesk.accounts.models import User, normalize_email
-from casedesk.core.format import duration_text
+from casedesk.accounts.models import User, language_for, normalize_email
+from casedesk.core.format import duration_text_lazy
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
 
@@ -141,14 +142,15 @@ class PasswordResetForm(DjangoPasswordResetForm):
         queue_mail(
             kind=OutboundMail.Kind.PASSWORD_RESET,
             to=to_email,
+            language=language_for(user),
             subject=(
-                "Reset your support portal password" if user.has_usable_password()
-                else "Set your support portal password"
+                _("Reset your support portal password") if user.has_usable_password()
+                else _("Set your support portal password")
             ),
             template="accounts/mail/password_reset.txt",
             context={
                 "user": user, "link": link, "has_password": user.has_usable_password(),
-                "valid_for": duration_text(timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)),
+                "valid_for": duration_text_lazy(timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)),
             },
             headers={"Auto-Submitted": "auto-generated"},
         )

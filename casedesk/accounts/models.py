@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The languages of settings.LANGUAGES. A callable, so that adding a language is a
+    settings change, not a migration."""
+    return [(code, str(name)) for code, name in settings.LANGUAGES]
 
 
 class Organization(models.Model):
@@ -25,6 +32,11 @@ class Organization(models.Model):
         help_text="Contacts see all of the organization's cases (each contact may override).",
     )
     time_zone = models.CharField(max_length=64, default="UTC")
+    language = models.CharField(
+        max_length=10, choices=language_choices, default="en",
+        help_text="What casedesk writes to the organization's people in, unless a person "
+        "chose their own.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -85,6 +97,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Overrides the organization's visibility switch for this contact.",
     )
     time_zone = models.CharField(max_length=64, blank=True)
+    language = models.CharField(
+        max_length=10, choices=language_choices, blank=True,
+        help_text="The language of their mail (and pages). Empty: the organization's.",
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
@@ -121,6 +137,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.case_visibility == self.Visibility.OWN:
             return False
         return self.organization is not None and self.organization.org_wide_visibility
+
+
+def language_for(user: User | None) -> str:
+    """The language to write to `user` in: their own choice, else their organization's,
+    else the site's. A code no longer in settings.LANGUAGES falls back the same way."""
+    known = {code for code, _name in settings.LANGUAGES}
+    if user is not None:
+        if user.language in known:
+            return user.language
+        organization = user.organization if user.organization_id is not None else None
+        if organization is not None and organization.language in known:
+            return organization.language
+    return settings.LANGUAGE_CODE
 
 
 def hash_token(token: str) -> str:

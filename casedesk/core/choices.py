@@ -1,16 +1,17 @@
 """Choices shared by several apps."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Priority(models.IntegerChoices):
     """The four levels of the support process. A lower number is more urgent, so ordering
     by priority puts High first and an index on it serves the desk's priority view."""
 
-    HIGH = 1, "High (Critical)"
-    MEDIUM = 2, "Medium (Major)"
-    LOW = 3, "Low (Minor)"
-    QUESTION = 4, "Question (Request)"
+    HIGH = 1, _("High (Critical)")
+    MEDIUM = 2, _("Medium (Major)")
+    LOW = 3, _("Low (Minor)")
+    QUESTION = 4, _("Question (Request)")
 
 
 PRIORITY_DESCRIPTIONS: dict[int, str] = {

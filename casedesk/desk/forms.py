@@ -1,4 +1,5 @@
-"""The desk's forms: queue filters, the reply/note form and the case update form.
+"""The desk's forms: queue filters, saved views and bulk actions, the reply/note form and
+the case update form.
 
 Forms only validate. Every change goes through casedesk.tickets.actions.
 """
@@ -28,9 +29,39 @@ def active_agents() -> Any:
     )
 
 
+def options_html(options: list[tuple[str, str]], current: Any) -> SafeString:
+    """<option> elements, the current value selected, as one escaped string."""
+    current = str(current or "")
+    html = "".join(
+        f'<option value="{escape(value)}"'
+        f'{" selected" if str(value) == current else ""}>{escape(label)}</option>'
+        for value, label in options
+    )
+    # Safe: every value and label above is escaped.
+    return mark_safe(html)  # noqa: S308
+
+
+SELECT_FILTERS = ("status", "priority", "assignee", "organization", "plan", "category",
+                  "team", "level", "channel")
+DATE_FILTERS = ("created_from", "created_to", "updated_from", "updated_to")
+# Every filter of the queue, as its query string names them.
+FILTER_NAMES = ("q", *SELECT_FILTERS, *DATE_FILTERS)
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        required=False, label=label, widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+
+
 class QueueFilterForm(forms.Form):
     """Filters of the queue, read from the query string. An empty filter means "as the
-    view says": the Open views list open statuses, "Mine" my cases, and so on."""
+    view says": the open views list open statuses, "My cases" my cases, and so on.
+
+    A value that is not one of the choices (an organization deleted since a link was
+    made, a typo in a URL) is an error shown beside its filter, and no cases are listed:
+    ignoring it would show more cases than the agent asked for."""
 
     q = forms.CharField(
         required=False, max_length=200, label="Search",
@@ -44,6 +75,22 @@ class QueueFilterForm(forms.Form):
     organization = forms.TypedChoiceField(
         required=False, label="Organization", coerce=int, empty_value=None
     )
+    plan = forms.TypedChoiceField(required=False, label="Plan", coerce=int, empty_value=None)
+    category = forms.TypedChoiceField(
+        required=False, label="Category", coerce=int, empty_value=None
+    )
+    team = forms.TypedChoiceField(
+        required=False, label="Team", coerce=int, empty_value=None,
+        help_text="Cases assigned to a member of the level's team.",
+    )
+    level = forms.TypedChoiceField(
+        required=False, label="Level", coerce=int, empty_value=None
+    )
+    channel = forms.ChoiceField(required=False, label="Channel")
+    created_from = _date_field("Created from")
+    created_to = _date_field("Created to")
+    updated_from = _date_field("Updated from")
+    updated_to = _date_field("Updated to")
 
     def __init__(
         self,
@@ -51,12 +98,15 @@ class QueueFilterForm(forms.Form):
         view: str = "open",
         agents: list[tuple[int, str]] | None = None,
         organizations: list[tuple[int, str]] | None = None,
+        plans: list[tuple[int, str]] | None = None,
+        categories: list[tuple[int, str]] | None = None,
+        levels: list[tuple[int, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         any_status = "Any status" if view == "all" else "Any open status"
         self.options: dict[str, list[tuple[str, str]]] = {
-            "status": [("", any_status), *Ticket.Status.choices],
+            "status": [("", any_status), *((v, str(label)) for v, label in Ticket.Status.choices)],
             "priority": [
                 ("", "Any priority"), *((str(v), str(label)) for v, label in Priority.choices),
             ],
@@ -67,26 +117,142 @@ class QueueFilterForm(forms.Form):
             "organization": [
                 ("", "Any organization"), *((str(pk), name) for pk, name in organizations or []),
             ],
+            "plan": [("", "Any plan"), *((str(pk), name) for pk, name in plans or [])],
+            "category": [
+                ("", "Any category"), *((str(pk), name) for pk, name in categories or []),
+            ],
+            "team": [
+                ("", "Any team"),
+                *((str(number), f"Level {number} team: {name}") for number, name in levels or []),
+            ],
+            "level": [
+                ("", "Any level"),
+                *((str(number), f"{number}: {name}") for number, name in levels or []),
+            ],
+            "channel": [("", "Any channel"), *Ticket.Channel.choices],
         }
         for name, options in self.options.items():
             cast(forms.ChoiceField, self.fields[name]).choices = options
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for what in ("created", "updated"):
+            start, end = data.get(f"{what}_from"), data.get(f"{what}_to")
+            if start and end and start > end:
+                self.add_error(f"{what}_to", f"The end of the range is before its start ({start}).")
+        return data
 
     def selects(self) -> list[tuple[forms.BoundField, SafeString]]:
         """The select filters with their options as ready HTML. Django's Select widget
         renders each option through a template: with a few hundred organizations that
         cost more than all of the queue's queries."""
-        selects = []
-        for name in ("status", "priority", "assignee", "organization"):
-            bound = self[name]
-            current = str(bound.value() or "")
-            options = "".join(
-                f'<option value="{escape(value)}"'
-                f'{" selected" if str(value) == current else ""}>{escape(label)}</option>'
-                for value, label in self.options[name]
+        return [(self[name], options_html(self.options[name], self[name].value()))
+                for name in SELECT_FILTERS]
+
+    def dates(self) -> list[forms.BoundField]:
+        return [self[name] for name in DATE_FILTERS]
+
+    def used(self) -> dict[str, str]:
+        """The filters given (valid or not), as the query string has them."""
+        return {name: str(self.data[name]) for name in FILTER_NAMES if self.data.get(name)}
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=60, strip=True,
+        error_messages={"required": "Give the view a name."},
+    )
+    shared = forms.BooleanField(
+        required=False, label="Share with all agents",
+        help_text="Every agent sees it in their list of views; only you can change it.",
+    )
+
+
+BULK_ACTIONS = {
+    "assign": "Assign",
+    "status": "Set status",
+    "priority": "Set priority",
+    "escalate": "Escalate",
+    "merge": "Merge",
+}
+MAX_BULK = 100
+ME = "me"
+
+
+class BulkActionForm(forms.Form):
+    """One action on the cases ticked in the queue. The button pressed (`action`) says
+    which; only that action's fields are required."""
+
+    action = forms.ChoiceField(choices=list(BULK_ACTIONS.items()),
+                               error_messages={"required": "Choose an action."})
+    assignee = forms.ChoiceField(required=False, label="Assign to")
+    status = forms.ChoiceField(
+        required=False, label="Status", choices=[("", "Choose a status"), *Ticket.Status.choices]
+    )
+    priority = forms.TypedChoiceField(
+        required=False, label="Priority", coerce=int, empty_value=None,
+        choices=[("", "Choose a priority"),
+                 *((str(v), str(label)) for v, label in Priority.choices)],
+    )
+    to_level = forms.TypedChoiceField(
+        required=False, label="To level", coerce=int, empty_value=None,
+    )
+    reason = forms.CharField(required=False, label="Reason", max_length=2000)
+    merge_into = forms.CharField(required=False, label="Into case", max_length=20)
+
+    def __init__(self, *args: Any, agents: list[tuple[int, str]] | None = None,
+                 levels: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", "Choose an agent"), (ME, "Me"), (UNASSIGNED, "Nobody (unassign)"),
+            *((str(pk), name) for pk, name in agents or []),
+        ]
+        cast(forms.ChoiceField, self.fields["to_level"]).choices = [
+            ("", "The next level"),
+            *((str(number), f"{number}: {name}") for number, name in levels or []),
+        ]
+        self.case_ids: list[int] = []
+
+    def options(self) -> dict[str, SafeString]:
+        """Each select's options as ready HTML (see QueueFilterForm.selects)."""
+        return {
+            name: options_html(
+                [(str(v), str(label)) for v, label
+                 in cast(list[tuple[Any, Any]], getattr(self.fields[name], "choices", []))],
+                self[name].value(),
             )
-            # Safe: every value and label above is escaped.
-            selects.append((bound, mark_safe(options)))  # noqa: S308
-        return selects
+            for name in ("assignee", "status", "priority", "to_level")
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        raw = self.data.getlist("case") if hasattr(self.data, "getlist") else []
+        bad = [value for value in raw if not str(value).isdigit() or len(str(value)) > 18]
+        if bad:
+            raise forms.ValidationError(f"“{bad[0][:20]}” is not a Case ID.")
+        self.case_ids = sorted({int(value) for value in raw})
+        if not self.case_ids:
+            raise forms.ValidationError("Tick at least one case first.")
+        if len(self.case_ids) > MAX_BULK:
+            raise forms.ValidationError(
+                f"{len(self.case_ids)} cases are ticked; act on at most {MAX_BULK} at once."
+            )
+        action = data.get("action")
+        needed = {"assign": "assignee", "status": "status", "priority": "priority",
+                  "escalate": "reason", "merge": "merge_into"}.get(str(action))
+        if needed and data.get(needed) in (None, ""):
+            what = {"assignee": "Choose who gets the cases.", "status": "Choose a status.",
+                    "priority": "Choose a priority.",
+                    "reason": "Say why the cases need escalating.",
+                    "merge_into": "Give the Case ID to merge the cases into."}[needed]
+            self.add_error(needed, what)
+        if action == "merge" and data.get("merge_into"):
+            target = str(data["merge_into"]).strip().lstrip("#")
+            if not target.isdigit() or len(target) > 18:
+                self.add_error("merge_into", "A Case ID is a number.")
+            else:
+                data["merge_into"] = int(target)
+        return data
 
 
 class ReplyForm(forms.Form):

@@ -1,4 +1,4 @@
-"""The agent desk: the queue, a case page, replies and notes, status, priority, assignee.
+"""The agent desk: a case page, replies and notes, status, priority, assignee.
 
 Views fetch and authorize through casedesk.tickets.access, validate with the forms in
 casedesk.desk.forms, and change cases only through casedesk.tickets.actions.
@@ -16,18 +16,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from casedesk.accounts.models import Organization, User
+from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
 from casedesk.core.downloads import INLINE_IMAGE_TYPES, file_response
 from casedesk.core.format import duration_text
 from casedesk.desk.access import agent_required
-from casedesk.desk.forms import QueueFilterForm, ReplyForm, UpdateForm, active_agents
+from casedesk.desk.forms import ReplyForm, UpdateForm
 from casedesk.desk.history import describe
-from casedesk.desk.queue import SORTS, VIEWS, Criteria, Page, find_page
 from casedesk.escalation.actions import EscalationRefused, escalate
 from casedesk.escalation.forms import EscalateForm, PhoneEscalationForm
 from casedesk.escalation.models import Escalation, level_label, level_names, with_level_names
-from casedesk.sla.display import attach_time_left
 from casedesk.sla.models import Plan
 from casedesk.sla.timeline import page_context as sla_page_context
 from casedesk.tickets.access import get_attachment, get_case_for_agent
@@ -51,52 +49,6 @@ def _see_other(url: str) -> HttpResponseRedirect:
 def _agent(request: HttpRequest) -> User:
     # agent_required has let only signed-in agents through.
     return cast(User, request.user)
-
-
-def _page_number(raw: str | None) -> int:
-    # A page number is navigation, not data: anything odd shows the first page.
-    return int(raw) if raw and raw.isdigit() and 0 < len(raw) < 7 else 1
-
-
-@agent_required(others_to="portal:home")
-@require_GET
-def queue(request: HttpRequest) -> HttpResponse:
-    view = request.GET.get("view", "open")
-    view = view if view in VIEWS else "open"
-    sort = request.GET.get("sort", "newest")
-    sort = sort if sort in SORTS else "newest"
-    agents = list(active_agents().values_list("pk", "full_name"))
-    organizations = list(Organization.objects.order_by("name").values_list("pk", "name"))
-    form = QueueFilterForm(
-        request.GET, view=view, agents=agents, organizations=organizations
-    )
-    page = None
-    if form.is_valid():
-        data = form.cleaned_data
-        criteria = Criteria(
-            view=view, sort=sort, status=data["status"], priority=data["priority"],
-            assignee=data["assignee"], organization=data["organization"], q=data["q"],
-        )
-        page = find_page(_agent(request), criteria, _page_number(request.GET.get("page")))
-        # Each row's next SLA due time: one query for the page.
-        attach_time_left(page.tickets)
-    filtered = any(form.data.get(name) for name in form.fields)
-    return render(request, "desk/queue.html", {
-        "view": view, "view_label": VIEWS[view], "sort": sort, "sorts": SORTS,
-        "form": form, "page": page, "filtered": filtered, "nav_view": view,
-        "elsewhere": _case_elsewhere(form, page),
-    })
-
-
-def _case_elsewhere(form: QueueFilterForm, page: Page | None) -> int | None:
-    """A Case ID searched for that exists but is outside this view or its filters: the
-    agent most likely wants that case, so the empty list offers a link to it."""
-    if page is None or page.tickets or page.has_previous:
-        return None
-    wanted = form.cleaned_data["q"].strip().lstrip("#")
-    if not wanted.isdigit() or len(wanted) > 18:
-        return None
-    return int(wanted) if Ticket.objects.filter(pk=int(wanted)).exists() else None
 
 
 def _plan_line(ticket: Ticket) -> dict[str, Any]:

@@ -17,8 +17,10 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
-from casedesk.accounts.models import User
+from casedesk.accounts.models import User, language_for
 from casedesk.core.choices import Priority
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
@@ -221,7 +223,11 @@ def notify_level(escalation: Escalation, ticket: Ticket, level: Level) -> None:
         recipients.append(agent.email)
     if not recipients:
         return
-    alert = " — NOBODY ON SHIFT" if escalation.nobody_on_shift else ""
+    # Lazy: each recipient reads the subject in their own language (mail.actions).
+    what = (
+        _("Escalated to level {number} ({name}) — NOBODY ON SHIFT")
+        if escalation.nobody_on_shift else _("Escalated to level {number} ({name})")
+    )
     context = {
         "escalation": escalation, "ticket": ticket, "level": level,
         "from_level": Level.objects.filter(number=escalation.from_level).first(),
@@ -233,8 +239,10 @@ def notify_level(escalation: Escalation, ticket: Ticket, level: Level) -> None:
     for address in recipients:
         queue_mail(
             kind=OutboundMail.Kind.OTHER, ticket=ticket, to=address,
-            subject=f"[Case #{ticket.pk}] Escalated to level {level.number} "
-                    f"({level.name}){alert}",
+            subject=format_lazy(
+                "[Case #{}] {}", ticket.pk,
+                format_lazy(what, number=level.number, name=level.name),
+            ),
             template="escalation/mail/level.txt", context=context,
             headers={"Auto-Submitted": "auto-generated", "X-Casedesk-Case": str(ticket.pk)},
         )
@@ -253,6 +261,7 @@ def tell_customer(escalation: Escalation, ticket: Ticket, level: Level) -> None:
         headers["References"] = latest
     queue_mail(
         kind=OutboundMail.Kind.OTHER, ticket=ticket, to=ticket.requester.email,
+        cc=ticket.cc_list(), language=language_for(ticket.requester),
         subject=case_subject(ticket), template="escalation/mail/customer.txt",
         context={"escalation": escalation, "ticket": ticket, "level": level,
                  "requester": ticket.requester},

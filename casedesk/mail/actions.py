@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import make_msgid
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
+from django.utils import translation
+from django.utils.functional import Promise
 
+from casedesk.accounts.models import User, language_for, normalize_email
 from casedesk.core.models import SiteConfiguration
 from casedesk.mail.models import OutboundMail
 
@@ -16,6 +20,43 @@ from casedesk.mail.models import OutboundMail
 def support_address() -> str:
     """Where customers write to us: the Reply-To of everything we send."""
     return getattr(settings, "CASEDESK_SUPPORT_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+
+
+def own_addresses() -> set[str]:
+    """Every address of ours (the support address, the extra ones mail is accepted for,
+    the From address), lower-cased: never a recipient, or we would mail ourselves."""
+    extra = getattr(settings, "CASEDESK_SUPPORT_ADDRESSES", []) or []
+    return {
+        normalize_email(a)
+        for a in [support_address(), settings.DEFAULT_FROM_EMAIL, *extra] if a.strip()
+    }
+
+
+def mail_cc(to: str, addresses: Iterable[str]) -> list[str]:
+    """Who of `addresses` (a case's CC list) gets a copy of a mail to `to`: each once,
+    never the To address, never one of ours, never one known to bounce."""
+    excluded = {normalize_email(to), *own_addresses()}
+    wanted = [
+        a for a in dict.fromkeys(normalize_email(a) for a in addresses if a.strip())
+        if a not in excluded
+    ]
+    if not wanted:
+        return []
+    # Stored lower-cased (normalize_email), so the lookup is exact and uses the index.
+    bouncing = set(
+        User.objects.filter(email__in=wanted).exclude(email_bouncing_at=None)
+        .values_list("email", flat=True)
+    )
+    return [a for a in wanted if a not in bouncing]
+
+
+def recipient_language(address: str) -> str:
+    """The language of the person at `address`, when we know them; else the site's."""
+    user = (
+        User.objects.select_related("organization")
+        .filter(email=normalize_email(address)).first()
+    )
+    return language_for(user)
 
 
 def html_template_for(template: str) -> str:
@@ -40,20 +81,31 @@ def queue_mail(
     *,
     kind: str,
     to: str,
-    subject: str,
+    subject: str | Promise,
     template: str,
     context: dict[str, Any],
     ticket: Any = None,
     headers: dict[str, str] | None = None,
     message_id: str | None = None,
+    language: str | None = None,
+    cc: Iterable[str] = (),
 ) -> OutboundMail:
     """Render `template` (a .txt under templates/) and its HTML twin (the .html beside it,
     or mail/text.html showing the text, escaped) and store the message for delivery.
+
+    Body, HTML and subject are rendered in `language` (a code of settings.LANGUAGES; by
+    default the language of the person at `to`, casedesk.accounts.models.language_for).
+    Pass the subject and any label in the context as lazy translations (gettext_lazy,
+    format_lazy) so they are translated here, not in the caller's language. `cc` (a case's
+    CC list) is filtered by mail_cc.
 
     Call inside the transaction of the change that causes the mail: the message is stored
     with it or not at all. The periodic delivery job (casedesk.mail.jobs) sends it once
     the change has committed.
     """
+    known = {code for code, _name in settings.LANGUAGES}
+    if language not in known:
+        language = recipient_language(to)
     config = SiteConfiguration.current()
     full_context = {
         "base_url": settings.CASEDESK_BASE_URL,
@@ -61,15 +113,20 @@ def queue_mail(
         "support_phone": config.support_phone,
         **context,
     }
-    body = render_to_string(template, full_context)
-    html = render_to_string(
-        html_template_for(template), {**full_context, "text": body, "subject": subject}
-    )
+    with translation.override(language):
+        rendered_subject = str(subject)
+        body = render_to_string(template, full_context)
+        html = render_to_string(
+            html_template_for(template),
+            {**full_context, "text": body, "subject": rendered_subject},
+        )
     mail = OutboundMail.objects.create(
         kind=kind,
         ticket=ticket,
         to=to,
-        subject=subject,
+        cc="\n".join(mail_cc(to, cc)),
+        language=language,
+        subject=rendered_subject,
         body_text=body,
         body_html=html,
         message_id=message_id or new_message_id(),

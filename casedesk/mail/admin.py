@@ -20,15 +20,22 @@ INBOUND_FIELDS = (
 class OutboundMailAdmin(admin.ModelAdmin):
     """Failed deliveries are listed here with their error, and can be sent again."""
 
-    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "last_error"]
-    list_filter = ["status", "kind"]
-    search_fields = ["to", "subject", "message_id"]
+    list_display = [
+        "created_at", "kind", "to", "cc_short", "subject", "language", "status", "attempts",
+        "last_error",
+    ]
+    list_filter = ["status", "kind", "language"]
+    search_fields = ["to", "cc", "subject", "message_id"]
     readonly_fields = [f.name for f in OutboundMail._meta.fields]
     actions = ["send_again"]
     show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description="cc")
+    def cc_short(self, mail: OutboundMail) -> str:
+        return ", ".join(mail.cc_list())
 
     @admin.action(description="Send again now")
     def send_again(self, request: HttpRequest, queryset: QuerySet[OutboundMail]) -> None:

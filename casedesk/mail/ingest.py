@@ -39,6 +39,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from casedesk.accounts.actions import get_or_create_contact
 from casedesk.accounts.models import User, normalize_email
@@ -313,7 +314,7 @@ def point_to_portal(parsed: Any, sender: str, mail: MailHeaders) -> IngestResult
     subject = " ".join(str(parsed.subject or "").split())[:200]
     queue_mail(
         kind=OutboundMail.Kind.ACKNOWLEDGEMENT, to=sender,
-        subject=f"Re: {subject}" if subject else "Your email to support",
+        subject=f"Re: {subject}" if subject else gettext_lazy("Your email to support"),
         template="mail/use_portal.txt",
         context={"name": sender_name(parsed), "subject": subject},
         headers={"Auto-Submitted": "auto-replied", **mail.thread_headers()},

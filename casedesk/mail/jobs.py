@@ -38,9 +38,10 @@ Status = OutboundMail.Status
 def build_message(mail: OutboundMail) -> EmailMessage:
     headers = {"Message-ID": mail.message_id, **mail.headers}
     # Answers come back to the support mailbox, wherever the From address points.
+    # Cc is a header and, through EmailMessage.recipients(), an envelope recipient too.
     message = EmailMultiAlternatives(
         subject=mail.subject, body=mail.body_text, from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[mail.to], headers=headers, reply_to=[support_address()],
+        to=[mail.to], cc=mail.cc_list(), headers=headers, reply_to=[support_address()],
     )
     if mail.body_html:
         message.attach_alternative(mail.body_html, "text/html")

@@ -31,6 +31,11 @@ class OutboundMail(models.Model):
         related_name="outbound_mail",
     )
     to = models.EmailField()
+    # The case's CC'd people, one address per line (as Ticket.cc_emails), already without
+    # the To address, our own addresses and bouncing ones (casedesk.mail.actions.mail_cc).
+    cc = models.TextField(blank=True)
+    # What the mail was written in (casedesk.accounts.models.language_for its recipient).
+    language = models.CharField(max_length=10, blank=True)
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
@@ -56,6 +61,9 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+    def cc_list(self) -> list[str]:
+        return [line.strip() for line in self.cc.split() if line.strip()]
 
 
 class InboundMessage(models.Model):

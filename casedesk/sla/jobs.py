@@ -38,6 +38,8 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from casedesk.core.choices import Priority
@@ -249,13 +251,18 @@ def _notify(batch: Batch, levels: dict[int, Any]) -> int:
                 lines[id(alert)] = _line(alert, batch.now, url)
         if len(alerts) == 1:
             alert = alerts[0]
-            what = "SLA breached" if alert.kind == "breach" else "SLA due soon"
-            subject = (f"[Case #{alert.clock.ticket_id}] {what}: "
-                       f"{alert.clock.get_kind_display().lower()}")
+            # Lazy: rendered in the recipient's language by queue_mail.
+            what = _("SLA breached") if alert.kind == "breach" else _("SLA due soon")
+            subject = format_lazy("[Case #{}] {}: {}", alert.clock.ticket_id, what,
+                                  alert.clock.get_kind_display().lower())
         else:
-            parts = [f"{len(breaches)} breached" if breaches else "",
-                     f"{len(warnings)} due soon" if warnings else ""]
-            subject = "SLA: " + ", ".join(p for p in parts if p)
+            counts = {"breached": len(breaches), "soon": len(warnings)}
+            if breaches and warnings:
+                subject = format_lazy(_("SLA: {breached} breached, {soon} due soon"), **counts)
+            elif breaches:
+                subject = format_lazy(_("SLA: {breached} breached"), **counts)
+            else:
+                subject = format_lazy(_("SLA: {soon} due soon"), **counts)
         queue_mail(
             kind=OutboundMail.Kind.OTHER,
             ticket=alerts[0].clock.ticket if len(alerts) == 1 else None,

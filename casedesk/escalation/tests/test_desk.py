@@ -203,7 +203,7 @@ def listed(response) -> list[int]:
         r'<td class="num"><a href="/desk/cases/(\d+)/">', html(response))]
 
 
-def test_the_escalated_view_lists_open_escalated_cases_latest_escalation_first(
+def test_the_escalated_view_lists_open_escalated_cases(
     agent, contact, levels
 ):
     never = make_case(contact, subject="Never escalated").ticket
@@ -220,11 +220,13 @@ def test_the_escalated_view_lists_open_escalated_cases_latest_escalation_first(
 
     response = signed_in(agent).get(reverse("desk:queue"), {"view": "escalated"})
 
-    assert listed(response) == [first.pk, second.pk]
+    # The queue's own orders apply (newest first); the level has its own column.
+    assert listed(response) == [second.pk, first.pk]
     page = html(response)
-    assert "<h1>Escalated open cases</h1>" in page
-    assert '<td class="nowrap escalated">to level 3' in page
-    assert '<td class="nowrap escalated">to level 2' in page
+    assert "<h1>Escalated</h1>" in page
+    assert '<td class="num">3</td>' in page
+    assert '<td class="num">2</td>' in page
+    assert '<td class="nowrap escalated"><time' in page
     assert 'href="/desk/?view=escalated" aria-current="page"' in page
     assert never.pk not in listed(response)
 

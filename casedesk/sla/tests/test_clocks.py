@@ -395,7 +395,8 @@ def test_changing_an_organizations_plan_in_the_admin_recomputes_its_cases(
         response = client.post(f"/admin/accounts/organization/{org.pk}/change/", {
             "name": org.name, "plan": Plan.objects.get(name="Premium").pk,
             "email_domains": org.email_domains, "org_wide_visibility": "on",
-            "time_zone": "UTC", "created_at_0": "2026-03-01", "created_at_1": "09:00:00",
+            "time_zone": "UTC", "language": "en",
+            "created_at_0": "2026-03-01", "created_at_1": "09:00:00",
         })
     assert response.status_code == 302
     assert clock_of(ticket).due_at == later(2)  # not yet: the job does it
