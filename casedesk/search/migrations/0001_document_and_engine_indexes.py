@@ -56,11 +56,22 @@ def _run(statements):
     return run
 
 
+# Up to this many cases are indexed by the migration itself; a bigger database is left to
+# `casedesk search-rebuild` (minutes at a million cases, which a migration should not hold
+# its transaction for), and says so.
+MIGRATION_INDEXES_UP_TO = 50_000
+
+
 def index_existing_cases(apps, schema_editor):
     from casedesk.search import index
 
+    tickets = apps.get_model("tickets", "Ticket")
+    count = tickets.objects.count()
+    if count > MIGRATION_INDEXES_UP_TO:
+        print(f"\n  {count:,} cases are not searchable yet: run `casedesk search-rebuild`.")
+        return
     index.rebuild_cases(
-        tickets=apps.get_model("tickets", "Ticket"),
+        tickets=tickets,
         messages=apps.get_model("tickets", "Message"),
         documents=apps.get_model("search", "Document"),
     )
