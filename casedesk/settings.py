@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "casedesk.mail",
     "casedesk.portal",
     "casedesk.desk",
+    "casedesk.search",
 ]
 
 MIDDLEWARE = [

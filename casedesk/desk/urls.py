@@ -1,10 +1,11 @@
 from django.urls import path
 
-from casedesk.desk import case_views, views, views_queue
+from casedesk.desk import case_views, search, views, views_queue
 
 app_name = "desk"
 urlpatterns = [
     path("", views_queue.queue, name="queue"),
+    path("search/", search.search, name="search"),
     path("bulk/", views_queue.bulk, name="bulk"),
     path("views/", views_queue.saved_view_create, name="saved_view_create"),
     path("views/<int:view_id>/rename/", views_queue.saved_view_rename, name="saved_view_rename"),

@@ -26,6 +26,7 @@ from casedesk.core.files import CheckedFile
 from casedesk.core.format import duration_text_lazy
 from casedesk.mail.actions import new_message_id, queue_mail
 from casedesk.mail.models import OutboundMail
+from casedesk.search import index as search_index
 from casedesk.sla import clocks as sla_clocks
 from casedesk.sla.models import Clock, Plan
 from casedesk.tickets.access import cases_visible_to_contact
@@ -208,6 +209,7 @@ def submit_case(
                 message_id_header=mail.message_id if mail and mail.message_id else ack_id,
                 full_body=mail.full_body if mail else "",
             )
+            search_index.case_opened(ticket, message)
             attachments = store_attachments(ticket, message, files)
             written.extend(a.file.path for a in attachments)
             extra = {"related_to": related_to.pk} if related_to is not None else {}
@@ -379,6 +381,7 @@ def add_message(
                 message_id_header=mail.message_id if mail else "",
                 full_body=mail.full_body if mail else "",
             )
+            search_index.message_added(message)
             attachments = store_attachments(ticket, message, files)
             written.extend(a.file.path for a in attachments)
             event = record(
@@ -566,6 +569,9 @@ def merge_cases(source_id: int, target_id: int, actor: User) -> MergeResult:
         sla_clocks.on_merge(source, into=target.pk, at=event.created_at)
         _set_status(source, actor, Ticket.Status.CLOSED, reason="merged")
         queue_merge_mail(source, target)
+        # The moved messages are found on the case they now belong to.
+        search_index.case_changed(target)
+        search_index.case_changed(source)
     return MergeResult(source, target, moved, files, cc_added)
 
 
