@@ -212,6 +212,7 @@ class Event(models.Model):
         SLA_RECOMPUTED = "sla_recomputed", "SLA due times recomputed"
         SLA_PAUSED = "sla_paused", "SLA clocks paused"
         SLA_RESUMED = "sla_resumed", "SLA clocks resumed"
+        MAIL_BOUNCED = "mail_bounced", "Email bounced"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
