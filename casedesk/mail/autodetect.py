@@ -83,13 +83,21 @@ def _header(msg: Message, name: str) -> str:
     return header(msg, name)
 
 
-def _sender_localparts(msg: Message) -> list[str]:
+def _from_daemon(msg: Message) -> bool:
+    """From, Sender or Return-Path is a mailer-daemon or postmaster address."""
     values = [_header(msg, "From"), _header(msg, "Sender"), _header(msg, "Return-Path")]
+    # Parsing addresses is the dearest step here; a person's mail names no daemon at all.
+    lowered = " ".join(values).lower()
+    if not any(name in lowered for name in _DAEMON_LOCALPARTS):
+        return False
     try:
         pairs = getaddresses([v for v in values if v])
     except Exception:
-        return []
-    return [addr.split("@", 1)[0].strip("<> ").lower() for _, addr in pairs if addr]
+        return False
+    return any(
+        addr.split("@", 1)[0].strip("<> ").lower() in _DAEMON_LOCALPARTS
+        for _, addr in pairs if addr
+    )
 
 
 def is_delivery_report(msg: Message) -> bool:
@@ -151,7 +159,7 @@ def _may_be_bounce(msg: Message) -> bool:
         return True
     if _header(msg, "Return-Path") == "<>" or not _header(msg, "From"):
         return True
-    if any(lp in _DAEMON_LOCALPARTS for lp in _sender_localparts(msg)):
+    if _from_daemon(msg):
         return True
     return bool(_BOUNCE_SUBJECT.search(_header(msg, "Subject")))
 
@@ -243,7 +251,7 @@ def detect_auto(msg: Message, bounce: BounceInfo | None = _UNSET) -> str | None:
         return "auto-submitted"
     if _header(msg, "X-Autoreply") or _header(msg, "X-Autorespond"):
         return "autoreply-header"
-    if any(lp in _DAEMON_LOCALPARTS for lp in _sender_localparts(msg)):
+    if _from_daemon(msg):
         return "mailer-daemon"
     if _AUTO_SUBJECT.match(_SUBJECT_PREFIX.sub("", _header(msg, "Subject"))):
         return "auto-subject"
