@@ -5,11 +5,12 @@ with its error and the original, and processed again after a fix."""
 from __future__ import annotations
 
 import importlib.util
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -237,3 +238,40 @@ def test_an_ignored_message_keeps_why_for_the_admin(db: Any, client: Client) -> 
     assert "automatic reply: auto-submitted" in listing.content.decode()
     detail = client.get(reverse("admin:mail_inboundmessage_change", args=[away.pk]))
     assert "automatic reply: auto-submitted" in detail.content.decode()
+
+
+@needs_ingest
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_workers_draining_at_once_handle_each_message_once() -> None:
+    # Given 40 first mails from different people
+    for n in range(40):
+        stored(QUESTION.replace(b"q1@", f"m{n}@".encode())
+               .replace(b"noor@", f"person{n}@".encode()))
+    barrier = threading.Barrier(2)
+    counts: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait(timeout=30)
+            # Small batches, so that the two workers interleave
+            while batch := process_due(limit=5):
+                counts.append(batch)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # When two workers, each with its own connection, drain the queue at the same moment
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    # Then each message became exactly one case
+    assert errors == []
+    assert sum(c.get("processed", 0) for c in counts) == 40
+    assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processed"}
+    assert Ticket.objects.count() == 40
+    assert InboundMessage.objects.values("ticket").distinct().count() == 40
