@@ -17,7 +17,7 @@ import traceback
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
@@ -32,10 +32,17 @@ LEASE = timedelta(minutes=10)
 BATCH = 100
 # Raw bytes claimed at once: a batch of 25 MB messages is parsed a few at a time.
 BATCH_BYTES = 32 * 1024 * 1024
-# Messages ingested per transaction: a message's own claim, re-read, BEGIN and COMMIT cost
-# about a fifth of storing a reply. 25 of them hold SQLite's write lock for about 0.1 s.
+# Messages ingested per transaction on SQLite: a message's own claim, re-read, BEGIN and
+# COMMIT cost about a fifth of storing a reply. 25 of them hold the write lock for about
+# 0.1 s. SQLite has one lock for the whole database, so a batch cannot deadlock; on
+# PostgreSQL it could (see messages_per_transaction).
 TRANSACTION_MESSAGES = 25
 REASON_CHARS = 300
+# A message that met a deadlock or a lock timeout is due again at once, this many times,
+# before it is quarantined like any other failure.
+TRANSIENT_RETRIES = 5
+# PostgreSQL's deadlock_detected, serialization_failure and lock_not_available.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 
 Status = InboundMessage.Status
 
@@ -113,13 +120,13 @@ def process_claimed(ids: list[int]) -> list[str]:
     """Process messages this worker has claimed; returns each one's new status.
 
     Every message is parsed first, outside any transaction (on SQLite a transaction holds
-    the one write lock). Then the whole batch is ingested in ONE transaction, each message
-    in a savepoint of its own: one commit per batch instead of per message. A message that
-    fails is rolled back to its savepoint and quarantined in the same transaction; the
-    others keep what they did. Should the batch transaction itself fail (the connection
-    lost, a failed commit), nothing of it was committed: the messages are processed again
-    one by one, each in a transaction of its own, so one message that breaks the
-    connection cannot hold back the others.
+    the one write lock). Then the whole batch is ingested in ONE transaction (on SQLite; see
+    messages_per_transaction), each message in a savepoint of its own: one commit per
+    batch instead of per message. A message that fails is rolled back to its savepoint and
+    quarantined in the same transaction; the others keep what they did. Should the batch
+    transaction itself fail (the connection lost, a failed commit, a deadlock), nothing of
+    it was committed: the messages are processed again one by one, each in a transaction
+    of its own, so one message that breaks the connection cannot hold back the others.
     """
     rows = {
         pk: (bytes(raw), attempts)
@@ -153,9 +160,32 @@ def process_claimed(ids: list[int]) -> list[str]:
             with transaction.atomic():
                 statuses[pk] = ingest_one(pk, attempts, parsed)
         except Exception as exc:  # noqa: BLE001 - quarantined, never lost
+            if is_transient(exc) and attempts <= TRANSIENT_RETRIES:
+                # Another worker held what this message needed: try again, not quarantine.
+                log.info("Inbound mail %s meets %s; due again", pk, type(exc).__name__)
+                InboundMessage.objects.filter(pk=pk).update(
+                    status=Status.RECEIVED, attempts=attempts, next_attempt_at=timezone.now(),
+                )
+                statuses[pk] = "retried"
+                continue
             quarantine(pk, attempts, exc)
             statuses[pk] = Status.QUARANTINED
     return [statuses[pk] for pk in ids]
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A deadlock, serialization failure or lock timeout: the message itself is fine."""
+    if getattr(exc.__cause__, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+
+
+def messages_per_transaction() -> int:
+    """On PostgreSQL, one message per transaction: a batch would hold the Case ID
+    counter's and its cases' row locks across messages, and two workers would deadlock
+    (one holds the counter and waits for a case the other holds while waiting for the
+    counter). There, batching is in the claim and the read of the raw bytes."""
+    return TRANSACTION_MESSAGES if connection.vendor == "sqlite" else 1
 
 
 def ingest_one(inbound_id: int, attempts: int, parsed: Any) -> str:
@@ -176,6 +206,8 @@ def ingest_one(inbound_id: int, attempts: int, parsed: Any) -> str:
                 ticket_message_id=getattr(result, "message_id", None),
             )
     except Exception as exc:  # noqa: BLE001 - any failure quarantines, never loses, the mail
+        if is_transient(exc):
+            raise  # the caller tries it again
         # When the transaction itself is broken (connection lost), this update raises too,
         # and the caller retries the batch one message at a time.
         quarantine(inbound_id, attempts, exc)
@@ -196,8 +228,9 @@ def process_due(now: datetime | None = None, limit: int = BATCH) -> dict[str, in
     now = now or timezone.now()
     counts: dict[str, int] = {}
     ids = claim_batch(now, limit)
-    for start in range(0, len(ids), TRANSACTION_MESSAGES):
-        for status in process_claimed(ids[start:start + TRANSACTION_MESSAGES]):
+    size = messages_per_transaction()
+    for start in range(0, len(ids), size):
+        for status in process_claimed(ids[start:start + size]):
             counts[status] = counts.get(status, 0) + 1
     return counts
 
