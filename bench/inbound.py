@@ -16,10 +16,15 @@ Per database, in a fresh data directory (and PostgreSQL database, dropped afterw
 3. SMTP: a real `casedesk mail-in` on a free port; smtplib over 4 concurrent connections
    (one per thread, each sending its next message when the previous got its 250).
    Messages accepted per second, and p50/p99 of one message (MAIL, RCPT, DATA, 250).
-4. Processing: in a separate process, casedesk.mail.inbound_jobs.process_due, batch
-   after batch until nothing is due: messages per second through parsing, threading and
-   storing, and that process's peak RSS once 20% of the messages were done and at the end
-   (memory must not grow with the number of messages).
+4. Processing: in a separate process (--workers N: N processes at once, each claiming
+   its own batches), casedesk.mail.inbound_jobs.process_due, batch after batch until
+   nothing is due: messages per second through parsing, threading and storing, CPU
+   milliseconds per message, and that process's memory once 20% of the messages were done
+   and at the end. Memory must not grow with the number of messages, so the table shows
+   Python's resident heap: anonymous memory minus SQLite's own allocations (its page
+   cache, which fills up to cache_size, 64 MB, as the database grows, then stays); the
+   details add SQLite's cache, the file-backed pages (SQLite's mmap of the database) and
+   the peak RSS.
 5. Import: a fresh database prepared the same way, the same generator (same seed; the
    replies point at this database's acknowledgements), written to an mbox, stored by
    `casedesk mail-import` (process start-up included), then processed as in 4.
@@ -33,6 +38,8 @@ messages/s from a local folder. Rows are appended to bench/results/<UTC time>-in
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import json
 import mailbox
 import os
@@ -52,7 +59,6 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_PER_S = 500.0
 PEER_PER_S = 86.0
 SMTP_CLIENTS = 4
@@ -118,10 +124,24 @@ def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _rss_split_mb() -> str:
-    """Resident memory now: anonymous (Python's heap) + file-backed (on SQLite, the pages
-    of the database its mmap has touched, which grow with the file, not with the heap)."""
-    found = {}
+def _sqlite_heap_mb() -> float | None:
+    """SQLite's own allocations in this process (sqlite3_memory_used): mostly its page
+    cache, which fills up to the connection's cache_size (64 MB in casedesk's settings)
+    as the database grows, then stays. None when the library cannot be asked."""
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        return round(lib.sqlite3_memory_used() / 1024 / 1024, 1)
+    except (OSError, AttributeError):
+        return None
+
+
+def _memory() -> dict[str, float | None]:
+    """Resident memory now, split: what Python holds (anonymous memory minus SQLite's
+    heap: the figure that must not grow with the number of messages), SQLite's page cache
+    (bounded by cache_size), and file-backed pages (on SQLite, the database its mmap has
+    touched, which grow with the file, not with the heap)."""
+    found: dict[str, float] = {}
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             key, _, value = line.partition(":")
@@ -129,21 +149,31 @@ def _rss_split_mb() -> str:
                 found[key] = round(int(value.split()[0]) / 1024, 1)
     except OSError:
         pass
-    return f"{found.get('RssAnon')} MB anonymous + {found.get('RssFile')} MB file-backed"
+    anon, sqlite = found.get("RssAnon"), _sqlite_heap_mb()
+    python = round(anon - (sqlite or 0), 1) if anon is not None else None
+    return {"python_mb": python, "sqlite_cache_mb": sqlite, "anon_mb": anon,
+            "file_mb": found.get("RssFile")}
+
+
+def memory_text(memory: dict[str, Any] | None) -> str:
+    if not memory:
+        return "-"
+    return (f"{memory.get('python_mb')} MB Python + {memory.get('sqlite_cache_mb')} MB "
+            f"SQLite cache (anonymous), {memory.get('file_mb')} MB file-backed")
 
 
 def drain(mark: int) -> dict[str, Any]:
-    """Process everything due, batch after batch; peak RSS once `mark` messages are done
-    and at the end."""
+    """Process everything due, batch after batch; peak RSS, and resident memory split,
+    once `mark` messages are done and at the end."""
     from django.db import connection
 
     from casedesk.mail.inbound_jobs import process_due
 
     connection.ensure_connection()
     rss_start = _rss_mb()
-    done, rss_mark, split_mark = 0, None, ""
+    done, rss_mark, memory_mark = 0, None, None
     counts: dict[str, int] = {}
-    cpu0, t0 = time.process_time(), time.perf_counter()
+    cpu0, t0, started = time.process_time(), time.perf_counter(), time.time()
     while True:
         batch = process_due()
         if not batch:
@@ -152,13 +182,51 @@ def drain(mark: int) -> dict[str, Any]:
             counts[key] = counts.get(key, 0) + value
         done += sum(batch.values())
         if rss_mark is None and done >= mark:
-            rss_mark, split_mark = _rss_mb(), _rss_split_mb()
+            rss_mark, memory_mark = _rss_mb(), _memory()
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     return {"processed": done, "seconds": round(seconds, 2),
             "per_s": round(done / seconds, 1) if seconds else 0.0,
-            "cpu_s": round(time.process_time() - cpu0, 2), "counts": counts,
+            "cpu_s": round(cpu, 2), "cpu_ms_per_message": round(cpu * 1000 / done, 2)
+            if done else None, "counts": counts, "started": started, "ended": time.time(),
             "rss_start_mb": rss_start, "rss_mark_mb": rss_mark, "rss_mark_at": mark,
-            "rss_end_mb": _rss_mb(), "split_mark": split_mark, "split_end": _rss_split_mb()}
+            "rss_end_mb": _rss_mb(), "memory_mark": memory_mark, "memory_end": _memory()}
+
+
+def drain_parallel(target: Any, mark: int, workers: int) -> dict[str, Any]:
+    """`workers` drain processes at once over one database (each claims its own batches,
+    as `casedesk worker` processes do); the rate is all their messages over the time from
+    the first start to the last end."""
+    if workers == 1:
+        return {**_child(target, "drain", "--mark", str(mark)), "workers": 1}
+    from bench.target import REPO, BenchError
+
+    procs = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "bench.inbound", "drain", "--mark", str(mark // workers)],
+            cwd=REPO, env=target.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
+    parts = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=3600)
+        if proc.returncode != 0:
+            raise BenchError(f"bench.inbound drain failed:\n{err[-3000:]}")
+        parts.append(json.loads(out.strip().splitlines()[-1]))
+    done = sum(p["processed"] for p in parts)
+    seconds = max(p["ended"] for p in parts) - min(p["started"] for p in parts)
+    cpu = sum(p["cpu_s"] for p in parts)
+    counts: dict[str, int] = {}
+    for part in parts:
+        for key, value in part["counts"].items():
+            counts[key] = counts.get(key, 0) + value
+    biggest = max(parts, key=lambda p: p["rss_end_mb"])
+    return {**biggest, "workers": workers, "processed": done, "seconds": round(seconds, 2),
+            "per_s": round(done / seconds, 1) if seconds else 0.0, "cpu_s": round(cpu, 2),
+            "cpu_ms_per_message": round(cpu * 1000 / done, 2) if done else None,
+            "counts": counts, "per_worker": [p["processed"] for p in parts]}
 
 
 # ---------------------------------------------------------------- the messages
@@ -370,7 +438,7 @@ def send_smtp(port: int, raws: list[bytes]) -> dict[str, Any]:
             if latencies else None}
 
 
-def run_db(vendor: str, count: int, seed: int, keep: bool) -> dict[str, Any]:
+def run_db(vendor: str, count: int, seed: int, keep: bool, workers: int = 1) -> dict[str, Any]:
     from bench.png import make_png
     from bench.target import Target
 
@@ -398,7 +466,7 @@ def run_db(vendor: str, count: int, seed: int, keep: bool) -> dict[str, Any]:
             proc.wait(timeout=30)
         print(f"   SMTP: {row['smtp']['ok']:,} accepted in {row['smtp']['seconds']} s",
               flush=True)
-        row["drain"] = _child(target, "drain", "--mark", str(mark))
+        row["drain"] = drain_parallel(target, mark, workers)
         after = _counts(target)
         row["smtp_counts"] = after
         row["smtp_check"] = _check(before, after, count, mix)
@@ -427,7 +495,7 @@ def run_db(vendor: str, count: int, seed: int, keep: bool) -> dict[str, Any]:
         row["import"] = {"seconds": round(seconds, 2), "per_s": round(count / seconds, 1),
                          "summary": summary.strip()}
         print(f"   import: {summary.strip()} in {seconds:.1f} s", flush=True)
-        row["import_drain"] = _child(target, "drain", "--mark", str(mark))
+        row["import_drain"] = drain_parallel(target, mark, workers)
         after = _counts(target)
         row["import_counts"] = after
         row["import_check"] = _check(before, after, count, mix)
@@ -440,7 +508,7 @@ def run_db(vendor: str, count: int, seed: int, keep: bool) -> dict[str, Any]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = (f"{'database':<10} {'scenario':<34} {'ok':>7} {'per s':>8} {'p50 ms':>8} "
-            f"{'p99 ms':>8} {'RSS MB':>13} {'vs target':>10} {'vs peer':>8}  check")
+            f"{'p99 ms':>8} {'Python MB':>13} {'vs target':>10} {'vs peer':>8}  check")
     lines = [head, "-" * len(head)]
     for r in rows:
         s, d, i, di = r["smtp"], r["drain"], r["import"], r["import_drain"]
@@ -455,7 +523,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         for label, drained, check in [("processed (after SMTP)", d, r["smtp_check"]),
                                       ("processed (after import)", di, r["import_check"])]:
             meets, ratio = versus(drained["per_s"])
-            rss = f"{drained['rss_mark_mb']}/{drained['rss_end_mb']}"
+            # Python's resident heap at 20% of the messages / at the end: it must not grow.
+            rss = (f"{(drained.get('memory_mark') or {}).get('python_mb')}/"
+                   f"{(drained.get('memory_end') or {}).get('python_mb')}")
             lines.append(f"{'':<10} {label:<34} {drained['processed']:>7,} "
                          f"{drained['per_s']:>8.1f} {'-':>8} {'-':>8} {rss:>13} {meets:>10} "
                          f"{ratio:>8}  {check}")
@@ -477,31 +547,21 @@ def report(rows: list[dict[str, Any]]) -> None:
                   f"({d['cpu_s']} s CPU in the processing process), {d['counts']}; peak RSS "
                   f"{d['rss_start_mb']} MB at start, {d['rss_mark_mb']} MB at "
                   f"{d['rss_mark_at']:,} messages, {d['rss_end_mb']} MB at {d['processed']:,}"
-                  f"\n      resident at {d['rss_mark_at']:,}: {d.get('split_mark')}; at the "
-                  f"end: {d.get('split_end')}")
+                  f"; {d.get('workers', 1)} worker(s), {d.get('cpu_ms_per_message')} ms CPU "
+                  f"per message\n      resident at {d['rss_mark_at']:,}: "
+                  f"{memory_text(d.get('memory_mark'))}; at the end: "
+                  f"{memory_text(d.get('memory_end'))}")
         print(f"   {r['db']} mix: {r['mix']}, {r['attachments']} with a PNG, "
               f"{r['mean_kb']} KB mean; mail-import includes the process start-up")
 
 
 def run(dbs: list[str], count: int, seed: int = 20260304, keep: bool = False,
-        out: Path | None = None) -> list[dict[str, Any]]:
+        out: Path | None = None, workers: int = 1) -> list[dict[str, Any]]:
     """Measure on each database, print the table, append the rows to `out`."""
-    from bench.target import BenchError
+    from bench.target import run_each
 
-    rows = []
-    for vendor in dbs:
-        try:
-            row = run_db(vendor, count, seed, keep)
-        except (BenchError, OSError, subprocess.SubprocessError) as exc:
-            print(f"inbound on {vendor}: {exc}", file=sys.stderr)
-            continue
-        rows.append(row)
-        if out is not None:
-            with open(out, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"inbound": row}) + "\n")
-    if rows:
-        report(rows)
-    return rows
+    return run_each("inbound", dbs, lambda vendor: run_db(vendor, count, seed, keep, workers),
+                    report, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -514,6 +574,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mark", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=20260304)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processing processes at once (as many `casedesk worker`s)")
     args = parser.parse_args(argv)
     if args.command == "prepare":
         _setup()
@@ -525,10 +587,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.messages < 10:
         parser.error("--messages must be at least 10")
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    rows = run(dbs, args.messages, args.seed, args.keep, RESULTS / f"{stamp}-inbound.jsonl")
+    from bench.target import databases, results_file
+
+    dbs = databases(args.db)
+    rows = run(dbs, args.messages, args.seed, args.keep, results_file("inbound"), args.workers)
     return 0 if len(rows) == len(dbs) else 1
 
 

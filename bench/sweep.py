@@ -38,7 +38,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_EMPTY_MS = 50.0
 TARGET_DUE_S = 10.0
 CHUNK = 50_000
@@ -302,22 +301,10 @@ def report(rows: list[dict[str, Any]]) -> None:
 def run(dbs: list[str], open_cases: int, due: int, escalations: int = ESCALATION_SAMPLE,
         keep: bool = False, out: Path | None = None) -> list[dict[str, Any]]:
     """Measure on each database, print the table, append the rows to `out`."""
-    from bench.target import BenchError
+    from bench.target import run_each
 
-    rows = []
-    for vendor in dbs:
-        try:
-            row = run_db(vendor, open_cases, due, escalations, keep)
-        except BenchError as exc:
-            print(f"sweep on {vendor}: {exc}", file=sys.stderr)
-            continue
-        rows.append(row)
-        if out is not None:
-            with open(out, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"sweep": row}) + "\n")
-    if rows:
-        report(rows)
-    return rows
+    return run_each("sweep", dbs, lambda vendor: run_db(vendor, open_cases, due, escalations,
+                                                        keep), report, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,11 +329,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.due > args.open_cases:
         parser.error("--due cannot exceed --open")
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    from bench.target import databases, results_file
+
+    dbs = databases(args.db)
     rows = run(dbs, args.open_cases, args.due, args.escalations, args.keep,
-               RESULTS / f"{stamp}-sweep.jsonl")
+               results_file("sweep"))
     return 0 if len(rows) == len(dbs) else 1
 
 

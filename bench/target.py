@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +30,41 @@ SERVE_COMMAND = REPO / "casedesk" / "core" / "management" / "commands" / "serve.
 
 class BenchError(Exception):
     """The benchmark cannot go on; the message says why."""
+
+
+def databases(choice: str) -> list[str]:
+    """--db sqlite|postgres|both as the list of databases to measure."""
+    return ["sqlite", "postgres"] if choice == "both" else [choice]
+
+
+def results_file(name: str) -> Path:
+    """bench/results/<UTC time>-<name>.jsonl, the folder made if needed."""
+    results = REPO / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    return results / f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{name}.jsonl"
+
+
+def run_each(
+    name: str, dbs: list[str], measure: Callable[[str], dict[str, Any]],
+    report: Callable[[list[dict[str, Any]]], None], out: Path | None = None,
+) -> list[dict[str, Any]]:
+    """`measure` each database in turn; a database that fails is said on stderr and
+    skipped (the others still run). Each row is appended to `out` as {name: row}, as it
+    comes, then `report` prints them all."""
+    rows = []
+    for vendor in dbs:
+        try:
+            row = measure(vendor)
+        except (BenchError, OSError, subprocess.SubprocessError) as exc:
+            print(f"{name} on {vendor}: {exc}", file=sys.stderr)
+            continue
+        rows.append(row)
+        if out is not None:
+            with open(out, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({name: row}) + "\n")
+    if rows:
+        report(rows)
+    return rows
 
 
 def free_port() -> int:

@@ -96,6 +96,10 @@ def sentence(event: Event, names: dict[str, str]) -> str:
     if kind == Event.Kind.MAIL_FAILED:
         to = data.get("to")
         return "An email could not be delivered" + (f" to {to}" if to else "")
+    if kind == Event.Kind.MAIL_BOUNCED:
+        what = "bounced" if data.get("permanent") else "is delayed"
+        why = f": {data['reason']}" if data.get("reason") else ""
+        return f"Mail to {data.get('to') or 'the requester'} {what}{why}"
     if kind == Event.Kind.ESCALATED:
         source = SOURCES.get(data.get("source", ""), "")
         up = (data.get("to") or 0) > (data.get("from") or 0)

@@ -10,7 +10,7 @@ from casedesk.mail.jobs import retry_now
 from casedesk.mail.models import InboundMessage, OutboundMail
 
 INBOUND_FIELDS = (
-    "status", "result", "error", "ticket", "ticket_message", "received_at", "source",
+    "status", "result", "reason", "error", "ticket", "ticket_message", "received_at", "source",
     "envelope_from", "envelope_to", "from_header", "subject", "message_id", "size",
     "sha256", "attempts", "processed_at", "next_attempt_at", "raw_download",
 )
@@ -49,8 +49,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
     as they arrived, and processed again after a fix."""
 
     list_display = [
-        "received_at", "source", "from_header", "subject", "status", "result", "ticket",
-        "short_error",
+        "received_at", "source", "from_header", "subject", "status", "result", "reason",
+        "ticket", "short_error",
     ]
     list_filter = ["status", "source"]
     search_fields = ["message_id", "from_header", "envelope_from", "subject"]

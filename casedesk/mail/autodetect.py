@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from email import message_from_string
 from email.message import Message
 from email.utils import getaddresses
 from typing import Any
@@ -51,6 +52,11 @@ class BounceInfo:
 
     addresses: tuple[str, ...]
     permanent: bool
+    # What the reporting server said ("550 5.1.1 User unknown"), for the case's history.
+    reason: str = ""
+    # The Message-ID of the mail that bounced, from the headers the report returns: the
+    # bounce threads onto that mail's case.
+    original_message_id: str = ""
 
 
 _DAEMON_LOCALPARTS = frozenset(
@@ -77,13 +83,21 @@ def _header(msg: Message, name: str) -> str:
     return header(msg, name)
 
 
-def _sender_localparts(msg: Message) -> list[str]:
+def _from_daemon(msg: Message) -> bool:
+    """From, Sender or Return-Path is a mailer-daemon or postmaster address."""
     values = [_header(msg, "From"), _header(msg, "Sender"), _header(msg, "Return-Path")]
+    # Parsing addresses is the dearest step here; a person's mail names no daemon at all.
+    lowered = " ".join(values).lower()
+    if not any(name in lowered for name in _DAEMON_LOCALPARTS):
+        return False
     try:
         pairs = getaddresses([v for v in values if v])
     except Exception:
-        return []
-    return [addr.split("@", 1)[0].strip("<> ").lower() for _, addr in pairs if addr]
+        return False
+    return any(
+        addr.split("@", 1)[0].strip("<> ").lower() in _DAEMON_LOCALPARTS
+        for _, addr in pairs if addr
+    )
 
 
 def is_delivery_report(msg: Message) -> bool:
@@ -145,7 +159,7 @@ def _may_be_bounce(msg: Message) -> bool:
         return True
     if _header(msg, "Return-Path") == "<>" or not _header(msg, "From"):
         return True
-    if any(lp in _DAEMON_LOCALPARTS for lp in _sender_localparts(msg)):
+    if _from_daemon(msg):
         return True
     return bool(_BOUNCE_SUBJECT.search(_header(msg, "Subject")))
 
@@ -165,10 +179,54 @@ def find_bounce(msg: Message) -> BounceInfo | None:
     found = permanent or temporary
     if found:
         addresses = tuple(sorted({a.decode("utf-8", "replace").strip().lower() for a in found}))
-        return BounceInfo(addresses=addresses, permanent=bool(permanent))
+        return BounceInfo(addresses, bool(permanent), *_report_details(msg))
     if is_delivery_report(msg):
-        return BounceInfo(addresses=(), permanent=False)
+        return BounceInfo((), False, *_report_details(msg))
     return None
+
+
+# RFC 3463 subject and detail codes most bounces carry, for a report without a
+# Diagnostic-Code line.
+_STATUS_TEXT = {
+    "1.1": "no such mailbox", "1.2": "no such domain", "1.3": "bad address syntax",
+    "1.6": "mailbox has moved", "2.1": "mailbox disabled", "2.2": "mailbox full",
+    "3.4": "message too big", "4.4": "unable to route", "4.7": "delivery time expired",
+    "7.1": "refused by the receiving server's policy",
+}
+MAX_REASON = 300
+
+
+def _status_text(status: str) -> str:
+    code = status.split()[0] if status.split() else ""
+    meaning = _STATUS_TEXT.get(code.partition(".")[2], "")
+    return f"{code} {meaning}".strip()
+
+
+def _report_details(msg: Message) -> tuple[str, str]:
+    """The reporting server's reason and the bounced mail's Message-ID, from the
+    machine-readable parts of a delivery report (RFC 3464); "" for what is not there.
+    Best effort: a report is read as far as it is well formed."""
+    reason = original = ""
+    try:
+        for part in _walk(msg, 50):
+            ctype = part.get_content_type()
+            payload = part.get_payload()
+            if ctype == "message/delivery-status" and not reason and isinstance(payload, list):
+                # The first block is about the reporting server; the others, recipients.
+                for block in [b for b in payload[1:] if isinstance(b, Message)]:
+                    diagnostic = _header(block, "Diagnostic-Code")
+                    reason = (diagnostic.partition(";")[2].strip() or diagnostic
+                              or _status_text(_header(block, "Status")))
+                    if reason:
+                        break
+            elif ctype == "message/rfc822" and not original and isinstance(payload, list):
+                if payload and isinstance(payload[0], Message):
+                    original = _header(payload[0], "Message-ID")
+            elif ctype == "text/rfc822-headers" and not original and isinstance(payload, str):
+                original = _header(message_from_string(payload[:20000]), "Message-ID")
+    except Exception:  # noqa: BLE001 - a malformed report is still a bounce
+        log.debug("delivery report details unreadable", exc_info=True)
+    return " ".join(reason.split())[:MAX_REASON], original.strip()[:255]
 
 
 def is_bulk(msg: Message) -> bool:
@@ -193,7 +251,7 @@ def detect_auto(msg: Message, bounce: BounceInfo | None = _UNSET) -> str | None:
         return "auto-submitted"
     if _header(msg, "X-Autoreply") or _header(msg, "X-Autorespond"):
         return "autoreply-header"
-    if any(lp in _DAEMON_LOCALPARTS for lp in _sender_localparts(msg)):
+    if _from_daemon(msg):
         return "mailer-daemon"
     if _AUTO_SUBJECT.match(_SUBJECT_PREFIX.sub("", _header(msg, "Subject"))):
         return "auto-subject"

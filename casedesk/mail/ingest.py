@@ -37,7 +37,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -48,7 +48,13 @@ from casedesk.core.files import CheckedFile, check_upload
 from casedesk.mail.actions import queue_mail, support_address
 from casedesk.mail.models import OutboundMail
 from casedesk.tickets.access import resolve_merged
-from casedesk.tickets.actions import MailHeaders, add_message, lock_ticket, submit_case
+from casedesk.tickets.actions import (
+    MailHeaders,
+    add_message,
+    lock_ticket,
+    submit_case,
+)
+from casedesk.tickets.actions import record_bounce as record_bounce_on_cases
 from casedesk.tickets.models import Message, Ticket
 
 TAG = re.compile(r"\[\s*(?:case\s*#?|#)\s*(\d{1,18})\s*\]", re.IGNORECASE)
@@ -62,6 +68,8 @@ PREFIX = re.compile(
 DELIVERY_REASONS = {"bounce", "mailer-daemon"}
 MAX_IDS = 50
 MAX_LISTED_REFUSALS = 20
+# Open cases of a bouncing address told about it, newest first.
+MAX_BOUNCE_CASES = 50
 
 
 @dataclass(frozen=True)
@@ -94,17 +102,26 @@ def thread_ids(parsed: Any) -> list[str]:
 
 
 def ticket_by_headers(ids: list[str]) -> int | None:
+    """The case of the nearest of `ids` that is one of its messages or a mail we sent
+    about it."""
     if not ids:
         return None
-    found: dict[str, int] = dict(
-        Message.objects.filter(message_id_header__in=ids).values_list(
-            "message_id_header", "ticket_id"
+    # One statement for both tables, in SQL: every received message with threading headers
+    # runs it, and compiling the two ORM lookups cost more than running them.
+    marks = ", ".join(["%s"] * len(ids))
+    message = connection.ops.quote_name(Message._meta.db_table)
+    outbound = connection.ops.quote_name(OutboundMail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT message_id_header, ticket_id FROM {message} "  # noqa: S608 - our names
+            f"WHERE message_id_header IN ({marks}) "
+            f"UNION ALL SELECT message_id, ticket_id FROM {outbound} "
+            f"WHERE message_id IN ({marks}) AND ticket_id IS NOT NULL",
+            [*ids, *ids],
         )
-    )
-    for message_id, ticket_id in OutboundMail.objects.filter(
-        message_id__in=ids, ticket__isnull=False
-    ).values_list("message_id", "ticket_id"):
-        if ticket_id is not None:
+        found: dict[str, int] = {}
+        for message_id, ticket_id in cursor.fetchall():
+            # A case's own message wins over our mail about it (the former are listed first).
             found.setdefault(message_id, ticket_id)
     return next((found[i] for i in ids if i in found), None)
 
@@ -126,12 +143,12 @@ def tagged_case_id(subject: str) -> int | None:
     return value if 0 < value < 2**63 else None
 
 
-def may_use_tag(ticket: Ticket, sender: str) -> bool:
-    """Whether `sender` may add to `ticket` by naming its Case ID in a subject."""
+def may_use_tag(ticket: Ticket, sender: str, user: User | None) -> bool:
+    """Whether `sender` (whose account, if any, is `user`) may add to `ticket` by naming
+    its Case ID in a subject."""
     if sender == normalize_email(ticket.requester.email) or sender in ticket.cc_list():
         return True
-    user = User.objects.filter(email=sender, is_active=True).first()
-    if user is None:
+    if user is None or not user.is_active:
         return False
     if user.is_agent:
         return True
@@ -228,7 +245,9 @@ def ingest(parsed: Any, *, inbound_id: int | None = None) -> IngestResult:
 
     `parsed` is a casedesk.mail.parse.ParsedMail. The caller keeps the received bytes and
     records the result (inbound_id names its row, for log lines)."""
-    with transaction.atomic():
+    # No savepoint of its own: a caller's transaction (the inbound job's, which gives each
+    # message a savepoint) rolls back as a whole.
+    with transaction.atomic(savepoint=False):
         return _ingest(parsed)
 
 
@@ -247,19 +266,20 @@ def _ingest(parsed: Any) -> IngestResult:
     if parsed.auto and threaded is not None:
         # An out-of-office answering our reply: nothing to reopen, nobody to answer.
         return IngestResult("ignored", threaded, reason=f"automatic reply: {parsed.auto}")
+    # The sender's account, read once: who may use a tag, the author, the bounce mark.
+    user = User.objects.filter(email=sender).first()
     if threaded is None:
         tagged = tagged_case_id(parsed.subject)
         if tagged is not None:
             ticket = Ticket.objects.select_related("requester").filter(pk=tagged).first()
-            if ticket is not None and may_use_tag(ticket, sender):
+            if ticket is not None and may_use_tag(ticket, sender, user):
                 threaded = ticket.pk
     if threaded is not None:
         # Mail to a merged case's thread (or naming its Case ID) lands where it went.
         threaded = resolve_merged(threaded) or threaded
-    # They write to us again: their address works (again).
-    User.objects.filter(email=sender).exclude(email_bouncing_at=None).update(
-        email_bouncing_at=None
-    )
+    if user is not None and user.email_bouncing_at is not None:
+        # They write to us again: their address works (again).
+        User.objects.filter(pk=user.pk).update(email_bouncing_at=None)
     files, refused = check_attachments(parsed)
     body, full = body_of(parsed, refused)
     mail = MailHeaders(
@@ -268,19 +288,20 @@ def _ingest(parsed: Any) -> IngestResult:
     )
     if threaded is not None:
         ticket = lock_ticket(threaded)
-        author = User.objects.filter(email=sender).first()
+        author = user
         if author is None or not author.is_agent:
             if resolved_too_long_ago(ticket):
-                return new_case(parsed, sender, body, files, mail, related_to=ticket)
+                return new_case(parsed, sender, body, files, mail, user, related_to=ticket)
             if author is None:
                 author, _ = get_or_create_contact(email=sender, full_name=sender_name(parsed))
         message = add_message(
-            ticket.pk, author, body, files, channel=Ticket.Channel.EMAIL, mail=mail
+            ticket.pk, author, body, files, channel=Ticket.Channel.EMAIL, mail=mail,
+            locked=ticket,
         )
         return IngestResult("reply", ticket.pk, message.pk)
     if settings.CASEDESK_EMAIL_NEW_CASES == "portal":
         return point_to_portal(parsed, sender, mail)
-    return new_case(parsed, sender, body, files, mail)
+    return new_case(parsed, sender, body, files, mail, user)
 
 
 def answerable(parsed: Any) -> bool:
@@ -295,7 +316,7 @@ def sender_name(parsed: Any) -> str:
 
 def new_case(
     parsed: Any, sender: str, body: str, files: list[CheckedFile], mail: MailHeaders,
-    *, related_to: Ticket | None = None,
+    user: User | None, *, related_to: Ticket | None = None,
 ) -> IngestResult:
     acknowledge = answerable(parsed) and acknowledgements_allowed(sender)
     submission = submit_case(
@@ -303,9 +324,10 @@ def new_case(
         description=body, priority=Priority.MEDIUM, category=None, files=files,
         channel=Ticket.Channel.EMAIL, mail=mail, acknowledge=acknowledge,
         related_to=related_to,
+        # The sender's account when there is one (read above), else made from the address.
+        submitted_by=user,
     )
-    first = submission.ticket.messages.order_by("pk").values_list("pk", flat=True).first()
-    return IngestResult("new_case", submission.ticket.pk, first)
+    return IngestResult("new_case", submission.ticket.pk, submission.message.pk)
 
 
 def point_to_portal(parsed: Any, sender: str, mail: MailHeaders) -> IngestResult:
@@ -328,22 +350,41 @@ def point_to_portal(parsed: Any, sender: str, mail: MailHeaders) -> IngestResult
 
 def record_bounce(parsed: Any) -> IngestResult:
     """A delivery failure: never a reply. A permanent one marks the address bouncing, shown
-    on the desk, until its owner writes to us again."""
+    on the desk, until its owner writes to us again, and says so in the history of the
+    case the bounced mail was about and of the open cases that address requested (an
+    agent must know the customer may not have our answer); a temporary one (a delay)
+    only on the case it is about."""
+    bounce = parsed.bounce
     ids = thread_ids(parsed)
+    original = normalize_id(bounce.original_message_id)
+    if original and original not in ids:
+        ids.append(original)
     threaded = ticket_by_headers(ids)
-    addresses = {normalize_email(str(a)) for a in parsed.bounce.addresses or [] if a}
+    addresses = {normalize_email(str(a)) for a in bounce.addresses or [] if a}
     if not addresses and ids:
         # No parsable report: the bounced mail is the one it answers, if it is ours.
         addresses = set(
             OutboundMail.objects.filter(message_id__in=ids).values_list("to", flat=True)
         )
     marked = 0
-    if parsed.bounce.permanent and addresses:
+    cases = [threaded] if threaded is not None else []
+    if bounce.permanent and addresses:
         marked = User.objects.filter(email__in=addresses, email_bouncing_at=None).update(
             email_bouncing_at=timezone.now()
         )
-    kind = "permanent" if parsed.bounce.permanent else "temporary"
+        cases += Ticket.objects.filter(
+            requester__email__in=addresses, status__in=Ticket.OPEN_STATUSES
+        ).order_by("-pk").values_list("pk", flat=True)[:MAX_BOUNCE_CASES]
+    kind = "permanent" if bounce.permanent else "temporary"
+    to = ", ".join(sorted(addresses)) or "unknown"
+    if cases:
+        record_bounce_on_cases(
+            cases, to=to, reason=bounce.reason or str(parsed.subject or ""),
+            permanent=bool(bounce.permanent),
+        )
+    why = f": {bounce.reason}" if bounce.reason else ""
     return IngestResult(
         "bounce", threaded,
-        reason=f"{kind} failure for {', '.join(sorted(addresses)) or 'unknown'}; {marked} marked",
+        reason=f"{kind} failure for {to}{why}; {marked} marked bouncing, "
+               f"{len(set(cases))} case(s) told",
     )

@@ -108,6 +108,10 @@ class InboundMessage(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     # What processing did: "reply", "new_case", "ignored", "bounce", "portal_reply".
     result = models.CharField(max_length=20, blank=True)
+    # Why processing left it without effect ("automatic reply: auto-submitted", "sent from
+    # our own support address"...), or what a bounce reported: an admin wondering where a
+    # message went reads it here.
+    reason = models.CharField(max_length=300, blank=True)
     ticket = models.ForeignKey(
         "tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="inbound_mail",

@@ -147,6 +147,7 @@ class Submission:
     ticket: Ticket
     requester: User
     invited: bool
+    message: Message  # the case's first message: its description
 
 
 def submit_case(
@@ -230,7 +231,7 @@ def submit_case(
     except BaseException:
         remove_files(written)
         raise
-    return Submission(ticket=ticket, requester=requester, invited=invited)
+    return Submission(ticket=ticket, requester=requester, invited=invited, message=message)
 
 
 def queue_acknowledgement(
@@ -353,20 +354,24 @@ def add_message(
     channel: str = Ticket.Channel.PORTAL,
     new_status: str | None = None,
     mail: MailHeaders | None = None,
+    locked: Ticket | None = None,
 ) -> Message:
     """A reply (public) or a note (internal, agents only) on a case.
 
     A customer's reply reopens a resolved or closed case and ends a wait on the customer;
     an agent's public reply is mailed to the requester; a note is never shown or mailed to
     customers. A reply by email passes `mail`: its Message-ID (later mail chains to it),
-    its whole text and the addresses it was copied to.
+    its whole text and the addresses it was copied to. A caller that already holds the
+    case's lock in its transaction (lock_ticket) passes the case as `locked`.
     """
     if internal and not author.is_agent:
         raise ActionError("Only agents can add internal notes.")
     written: list[str] = []
     try:
         with transaction.atomic():
-            ticket = lock_ticket(ticket_id)
+            ticket = locked if locked is not None and locked.pk == ticket_id else lock_ticket(
+                ticket_id
+            )
             if ticket.merged_into_id is not None:
                 # Callers follow the merge first (tickets.access.resolve_merged); adding
                 # here would reopen a case whose thread has moved.
@@ -676,3 +681,16 @@ def remove_cc(ticket_id: int, actor: User, address: str) -> None:
             raise ActionError(f"{address or 'That address'} is not copied on this case.")
         touch(ticket, cc_emails="\n".join(a for a in current if a != address))
         record(ticket, Event.Kind.CC_REMOVED, actor, addresses=[address])
+
+
+def record_bounce(ticket_ids: Iterable[int], *, to: str, reason: str, permanent: bool) -> int:
+    """Note on each case's history that mail to `to` bounced (or, not `permanent`, is
+    delayed), so that the agent reading the case knows the customer may not have our
+    mail. Nothing else about the case changes, so no case is locked. Returns the count."""
+    data = {"to": to[:300], "reason": reason[:300], "permanent": permanent}
+    events = [
+        Event(ticket_id=pk, kind=Event.Kind.MAIL_BOUNCED, data=data)
+        for pk in dict.fromkeys(ticket_ids)
+    ]
+    Event.objects.bulk_create(events)
+    return len(events)

@@ -239,6 +239,7 @@ class Event(models.Model):
         UNLINKED = "unlinked", "Related case unlinked"
         CC_ADDED = "cc_added", "CC added"
         CC_REMOVED = "cc_removed", "CC removed"
+        MAIL_BOUNCED = "mail_bounced", "Email bounced"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -74,6 +74,28 @@ def test_delivery_status_report_is_a_bounce_with_its_failed_address() -> None:
     assert parsed.bounce is not None
     assert parsed.bounce.addresses == ("bob@example.org",)
     assert parsed.bounce.permanent
+    # And the server's reason, for the case's history
+    assert parsed.bounce.reason == "550 5.1.1 no such user"
+
+
+def test_a_report_names_the_bounced_mail_from_the_headers_it_returns() -> None:
+    # Given a report without a Diagnostic-Code, returning the headers of our mail
+    report = (
+        b"From: MAILER-DAEMON@mx.example.com\r\nSubject: Undeliverable\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="R"\r\n\r\n'
+        b"--R\r\nContent-Type: text/plain\r\n\r\nSorry.\r\n"
+        b"--R\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example.com\r\n\r\n"
+        b"Final-Recipient: rfc822; dan@example.org\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+        b"--R\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        b"Message-ID: <ack-1@casedesk.localhost>\r\nSubject: [Case #100001] Printer\r\n"
+        b"--R--\r\n"
+    )
+    parsed = parse_message(report)
+    assert parsed.bounce is not None
+    # Then the reason is the status code with its meaning, and the bounced mail is named
+    assert parsed.bounce.reason == "5.2.2 mailbox full"
+    assert parsed.bounce.original_message_id == "<ack-1@casedesk.localhost>"
 
 
 def test_delayed_delivery_report_is_a_temporary_bounce() -> None:

@@ -5,18 +5,19 @@ with its error and the original, and processed again after a fix."""
 from __future__ import annotations
 
 import importlib.util
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from casedesk.conftest import make_agent
 from casedesk.core.schedule import periodic_tasks
-from casedesk.mail.inbound_jobs import LEASE, claim, process_due, process_inbound
+from casedesk.mail.inbound_jobs import LEASE, claim, claim_batch, process_due, process_inbound
 from casedesk.mail.intake import store_raw
 from casedesk.mail.models import InboundMessage
 from casedesk.tickets.models import Ticket
@@ -168,3 +169,109 @@ def test_only_admins_may_download_the_original(db: Any, client: Client) -> None:
     response = client.get(url)
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_a_batch_is_claimed_once(db: Any) -> None:
+    # Given three received messages
+    ids = sorted(stored(QUESTION.replace(b"q1@", f"q{n}@".encode())).pk for n in range(3))
+    now = timezone.now()
+
+    # When two workers claim batches at the same moment, the first takes all three
+    assert sorted(claim_batch(now)) == ids
+    assert claim_batch(now) == []
+    assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processing"}
+
+
+@needs_ingest
+def test_one_bad_message_in_a_batch_is_quarantined_alone(db: Any) -> None:
+    # Given a case, then three messages processed in one batch: a reply to the case, a
+    # first mail from a stranger (whose invitation cannot be stored: its table is missing),
+    # and another reply
+    first = stored()
+    assert process_due() == {"processed": 1}
+    first.refresh_from_db()
+    reply = b"In-Reply-To: <q1@gulfnet.example>\r\n" + QUESTION
+    stored(reply.replace(b"<q1@gulfnet.example>\r\nFrom", b"<r1@gulfnet.example>\r\nFrom"))
+    stranger = stored(QUESTION.replace(b"q1@", b"s1@").replace(b"noor@gulfnet", b"x@else"))
+    stored(reply.replace(b"<q1@gulfnet.example>\r\nFrom", b"<r2@gulfnet.example>\r\nFrom"))
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE accounts_invitation RENAME TO accounts_invitation_away")
+    try:
+        # When the job runs
+        counts = process_due()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE accounts_invitation_away RENAME TO accounts_invitation")
+
+    # Then the stranger's message is quarantined with its error, and both replies are on
+    # the case: one bad message loses nothing of the others
+    assert counts == {"processed": 2, "quarantined": 1}
+    stranger.refresh_from_db()
+    assert stranger.status == "quarantined" and "accounts_invitation" in stranger.error
+    assert first.ticket is not None
+    assert first.ticket.messages.count() == 3
+    assert Ticket.objects.count() == 1
+
+
+@needs_ingest
+def test_an_ignored_message_keeps_why_for_the_admin(db: Any, client: Client) -> None:
+    # Given a case, and an out-of-office answering in its thread
+    first = stored()
+    process_due()
+    away = stored(
+        b"Message-ID: <ooo1@gulfnet.example>\r\nIn-Reply-To: <q1@gulfnet.example>\r\n"
+        b"Auto-Submitted: auto-replied\r\nFrom: noor@gulfnet.example\r\n"
+        b"Subject: Out of office\r\n\r\nBack on Monday.\r\n"
+    )
+
+    # When the job runs, it is ignored, with the reason on its row
+    assert process_due() == {"ignored": 1}
+    away.refresh_from_db()
+    first.refresh_from_db()
+    assert (away.status, away.ticket_id) == ("ignored", first.ticket_id)
+    assert away.reason == "automatic reply: auto-submitted"
+
+    # And an admin reads the reason in the list and on the message
+    client.force_login(make_agent(is_staff=True, is_superuser=True))
+    listing = client.get(reverse("admin:mail_inboundmessage_changelist"),
+                         {"status__exact": "ignored"})
+    assert "automatic reply: auto-submitted" in listing.content.decode()
+    detail = client.get(reverse("admin:mail_inboundmessage_change", args=[away.pk]))
+    assert "automatic reply: auto-submitted" in detail.content.decode()
+
+
+@needs_ingest
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_workers_draining_at_once_handle_each_message_once() -> None:
+    # Given 40 first mails from different people
+    for n in range(40):
+        stored(QUESTION.replace(b"q1@", f"m{n}@".encode())
+               .replace(b"noor@", f"person{n}@".encode()))
+    barrier = threading.Barrier(2)
+    counts: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait(timeout=30)
+            # Small batches, so that the two workers interleave
+            while batch := process_due(limit=5):
+                counts.append(batch)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # When two workers, each with its own connection, drain the queue at the same moment
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    # Then each message became exactly one case
+    assert errors == []
+    assert sum(c.get("processed", 0) for c in counts) == 40
+    assert set(InboundMessage.objects.values_list("status", flat=True)) == {"processed"}
+    assert Ticket.objects.count() == 40
+    assert InboundMessage.objects.values("ticket").distinct().count() == 40

@@ -422,6 +422,58 @@ def test_a_bounce_marks_the_address_bouncing_visibly_until_they_write_again(
     assert contact.email_bouncing_at is None
 
 
+def test_a_bounce_is_told_in_the_history_of_the_cases_it_concerns(client: Client) -> None:
+    # Given a contact with two open cases and a closed one, and someone else's case
+    contact = make_contact(make_org())
+    first, second, closed = (make_case(contact).ticket for _ in range(3))
+    change_status(closed.pk, make_agent(), Ticket.Status.CLOSED)
+    other = make_case(make_contact(make_org())).ticket
+
+    # When the permanent bounce of our mail to that contact comes back, with the reason
+    ingest(parsed(
+        from_address="mailer-daemon@mx.example", auto="bounce",
+        subject="Undelivered Mail Returned to Sender",
+        bounce=BounceInfo(addresses=(contact.email,), permanent=True,
+                          reason="550 5.1.1 User unknown"),
+    ))
+
+    # Then the open cases of that address say so in their history, once each
+    def bounced(ticket: Ticket) -> list[Any]:
+        return list(ticket.events.filter(kind="mail_bounced").values_list("data", flat=True))
+
+    expected = {"to": contact.email, "reason": "550 5.1.1 User unknown", "permanent": True}
+    assert bounced(first) == [expected]
+    assert bounced(second) == [expected]
+    assert bounced(closed) == [] and bounced(other) == []
+
+    # And an agent reading the case sees it in the timeline
+    agent = make_agent()
+    client.login(username=agent.email, password=PASSWORD)
+    page = client.get(f"/desk/cases/{first.pk}/").content.decode()
+    assert f"Mail to {contact.email} bounced: 550 5.1.1 User unknown" in page
+
+
+def test_a_delay_report_is_told_only_on_the_case_of_the_mail_it_reports() -> None:
+    # Given two open cases of one contact
+    contact = make_contact(make_org())
+    about, unrelated = make_case(contact).ticket, make_case(contact).ticket
+
+    # When a delay report comes back, returning the headers of the first case's mail
+    ingest(parsed(
+        from_address="mailer-daemon@mx.example", auto="bounce",
+        bounce=BounceInfo(addresses=(contact.email,), permanent=False,
+                          reason="4.4.7 delivery time expired",
+                          original_message_id=ack_of(about).message_id),
+    ))
+
+    # Then that case says the mail is delayed; the other case and the contact are untouched
+    [event] = about.events.filter(kind="mail_bounced")
+    assert event.data["permanent"] is False
+    assert not unrelated.events.filter(kind="mail_bounced").exists()
+    contact.refresh_from_db()
+    assert contact.email_bouncing_at is None
+
+
 def test_a_temporary_delivery_delay_marks_nothing() -> None:
     contact = make_contact(make_org())
     ingest(parsed(from_address="mailer-daemon@mx.example", auto="bounce",
