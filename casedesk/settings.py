@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "casedesk.mail",
     "casedesk.portal",
     "casedesk.desk",
+    "casedesk.reports",
 ]
 
 MIDDLEWARE = [
