@@ -23,7 +23,9 @@ matplotlib.rcParams.update({
     "svg.fonttype": "none",
     # The same numbers draw the same bytes, so a chart's ETag holds across requests.
     "svg.hashsalt": "casedesk",
-    "font.family": ["DejaVu Sans", "Arial", "sans-serif"],
+    # The font matplotlib ships, so text is measured the same on every server.
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
     "font.size": 10,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -37,7 +39,8 @@ MOST_BARS = 15
 
 
 def _figure(bars: int) -> Figure:
-    return Figure(figsize=(WIDTH, max(2.6, 0.38 * bars + 1.4)), layout="constrained")
+    # "tight" fits the labels in one measuring pass; "constrained" took twice as long.
+    return Figure(figsize=(WIDTH, max(2.6, 0.38 * bars + 1.4)), layout="tight")
 
 
 def _svg(figure: Figure) -> bytes:
@@ -129,7 +132,7 @@ def sla_chart(table: Table) -> bytes:
 
 def timeline_chart(table: Table) -> bytes:
     rows = table.rows
-    figure = Figure(figsize=(WIDTH, 3.4), layout="constrained")
+    figure = Figure(figsize=(WIDTH, 3.4), layout="tight")
     axes = figure.add_subplot()
     # matplotlib's stubs want numbers; it converts dates itself.
     days: Any = [row[0] for row in rows]

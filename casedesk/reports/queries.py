@@ -39,7 +39,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -57,7 +57,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Trunc
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from casedesk.accounts.models import Organization, User
@@ -107,6 +107,13 @@ class Period:
         if self.days <= 92:
             return "day"
         return "week" if self.days <= 366 else "month"
+
+    def bucket_of(self, day: date) -> date:
+        if self.step == "day":
+            return day
+        if self.step == "week":
+            return day - timedelta(days=day.weekday())
+        return day.replace(day=1)
 
     def buckets(self) -> list[date]:
         """The first day of every bucket of the timeline, in order."""
@@ -220,13 +227,53 @@ class PercentileCont(Aggregate):
         super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
 
-def percentile(values: Sequence[float], fraction: float) -> float | None:
-    """percentile_cont of sorted `values`: linear interpolation between closest ranks."""
-    if not values:
-        return None
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """percentile_cont of sorted, non-empty `values`: linear interpolation between the
+    closest ranks."""
     rank = fraction * (len(values) - 1)
     low, high = math.floor(rank), math.ceil(rank)
     return values[low] + (values[high] - values[low]) * (rank - low)
+
+
+def percentiles(
+    rows: QuerySet[Any], groups: Sequence[Any], value: Any, percents: Sequence[int] = (50, 90)
+) -> dict[tuple[Any, ...], tuple[int, list[float | None]]]:
+    """Per group of `rows`: how many values, and the `percents` percentiles of `value`
+    (as PostgreSQL's percentile_cont computes them).
+
+    PostgreSQL computes them in the GROUP BY. SQLite has no percentile function: it sorts
+    the values (numbers, one per row) and Python picks the ranks. Measured at 100,000
+    cases, that beats ranking them with window functions in SQLite (ROW_NUMBER() and
+    COUNT() over each group, returning only the rows at the needed ranks) by a third.
+    """
+    names = [f"g{n}" for n in range(len(groups))]
+    annotated = rows.annotate(**dict(zip(names, groups, strict=True)), report_value=value)
+    result: dict[tuple[Any, ...], tuple[int, list[float | None]]] = {}
+    if connection.vendor == "postgresql":
+        aggregates = {
+            f"p{p}": PercentileCont(F("report_value"), p / 100) for p in percents
+        }
+        found = (
+            list(annotated.values(*names).annotate(report_count=Count("pk"), **aggregates)
+                 .order_by())
+            if names else [annotated.aggregate(report_count=Count("pk"), **aggregates)]
+        )
+        for row in found:
+            if row["report_count"]:
+                result[tuple(row[name] for name in names)] = (
+                    row["report_count"], [row[f"p{p}"] for p in percents]
+                )
+        return result
+    values: dict[tuple[Any, ...], list[float]] = defaultdict(list)
+    for *group, number in annotated.values_list(*names, "report_value").order_by(
+        *names, "report_value"
+    ):
+        values[tuple(group)].append(number)
+    for group, sorted_values in values.items():
+        result[group] = (
+            len(sorted_values), [percentile(sorted_values, p / 100) for p in percents]
+        )
+    return result
 
 
 def minutes(seconds: float | None) -> float | None:
@@ -235,10 +282,6 @@ def minutes(seconds: float | None) -> float | None:
 
 def share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
-
-
-def _use_percentile_cont() -> bool:
-    return connection.vendor == "postgresql"
 
 
 # SLA compliance
@@ -269,25 +312,19 @@ def sla_compliance(period: Period, scope: Scope, now: datetime) -> Table:
         "breached": Count("pk", filter=late | overdue),
         "waiting": Count("pk", filter=waiting),
     }
-    if _use_percentile_cont():
-        answered = Q(met_at__isnull=False)
-        aggregates["median"] = PercentileCont(seconds, 0.5, filter=answered)
-        aggregates["p90"] = PercentileCont(seconds, 0.9, filter=answered)
     grouped = list(cast(
         Iterable[dict[str, Any]],
         clocks.values("plan_id", "priority").annotate(**aggregates).order_by("plan_id", "priority"),
     ))
-    if not _use_percentile_cont():
-        times: dict[tuple[int, int], list[float]] = defaultdict(list)
-        for plan_id, priority, value in (
-            clocks.filter(met_at__isnull=False).annotate(seconds=seconds)
-            .values_list("plan_id", "priority", "seconds")
-            .order_by("plan_id", "priority", "seconds")
-        ):
-            times[(plan_id, priority)].append(value)
-        for row in grouped:
-            values = times.get((row["plan_id"], row["priority"]), [])
-            row["median"], row["p90"] = percentile(values, 0.5), percentile(values, 0.9)
+    times = percentiles(clocks.filter(met_at__isnull=False), [F("plan_id"), F("priority")],
+                        seconds)
+    for row in grouped:
+        _count, (row["median"], row["p90"]) = times.get(
+            (row["plan_id"], row["priority"]), (0, [None, None])
+        )
+    _count, overall = percentiles(clocks.filter(met_at__isnull=False), [], seconds).get(
+        (), (0, [None, None])
+    )
 
     plans = dict(Plan.objects.values_list("pk", "name"))
     table = Table("sla", "SLA compliance: first response", [
@@ -311,7 +348,7 @@ def sla_compliance(period: Period, scope: Scope, now: datetime) -> Table:
         breached_all = sum(r[3] for r in table.rows)
         table.totals = ["All plans", "All priorities", met_all, breached_all,
                         sum(r[4] for r in table.rows), share(met_all, met_all + breached_all),
-                        None, None]
+                        minutes(overall[0]), minutes(overall[1])]
     table.note = ("First-response clocks started in the period. Share met = met / (met + "
                   "breached); waiting clocks are not yet decided. Response times run from "
                   "the case's opening to the first public agent reply, pauses included.")
@@ -423,12 +460,15 @@ def volume(period: Period, scope: Scope) -> Table:
 
 def timeline(period: Period, scope: Scope) -> Table:
     def per_bucket(queryset: QuerySet[Ticket], field_name: str) -> dict[date, int]:
-        bucket = Trunc(field_name, period.step, output_field=DateField(), tzinfo=period.zone)
-        return {
-            _as_date(row["bucket"]): row["n"]
-            for row in queryset.annotate(bucket=bucket).values("bucket")
+        # Grouped by local day in the database (at most MAX_DAYS groups); days are folded
+        # into weeks or months here.
+        counts: dict[date, int] = defaultdict(int)
+        for row in (
+            queryset.annotate(day=local_date(field_name, period)).values("day")
             .annotate(n=Count("pk")).order_by()
-        }
+        ):
+            counts[period.bucket_of(_as_date(row["day"]))] += row["n"]
+        return counts
 
     opened = per_bucket(_opened(period, scope), "created_at")
     resolved = per_bucket(
@@ -447,6 +487,70 @@ def timeline(period: Period, scope: Scope) -> Table:
     table.note = (f"In the report's time zone ({period.zone.key}). Resolved: the cases whose "
                   "last resolution falls in the period.")
     return table
+
+
+class SQLiteLocalDate(Func):
+    """The local date of a UTC datetime column, in SQLite's own date() (C, no Python).
+
+    Django's TruncDate with a time zone calls a Python function for every row on SQLite
+    (~15 us each: a quarter of a second per 16,000 cases). A zone's offset is constant
+    between its transitions, of which a period has a handful (daylight saving), so
+        CASE WHEN t < <first transition> THEN date(t, '+<offset> seconds') ... END
+    is exact.
+    """
+
+    output_field = DateField()
+
+    def __init__(self, expression: Any, pieces: list[tuple[datetime, int]]) -> None:
+        super().__init__(expression)
+        self.pieces = pieces
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        column, column_params = compiler.compile(self.source_expressions[0])
+        branches, params = [], []
+        for (_start, offset), (until, _next) in zip(self.pieces, self.pieces[1:], strict=False):
+            branches.append(f"WHEN {column} < %s THEN date({column}, %s)")
+            params += [*column_params, connection.ops.adapt_datetimefield_value(until),
+                       *column_params, f"{offset:+d} seconds"]
+        last = f"date({column}, %s)"
+        params += [*column_params, f"{self.pieces[-1][1]:+d} seconds"]
+        if not branches:
+            return last, params
+        return f"CASE {' '.join(branches)} ELSE {last} END", params
+
+
+def offsets(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple[datetime, int]]:
+    """(from when, UTC offset in seconds) for each stretch of [since, until) in which the
+    zone's offset does not change."""
+
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    pieces = [(since, offset(since))]
+    day = since
+    while day < until:
+        following = min(day + timedelta(days=1), until)
+        if offset(following) != pieces[-1][1]:
+            # The change lies in (day, following]: find its second.
+            low, high = int(day.timestamp()), int(following.timestamp())
+            while high - low > 1:
+                middle = (low + high) // 2
+                if offset(datetime.fromtimestamp(middle, tz=UTC)) == pieces[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            # In UTC: a local time the change makes ambiguous (fold=1) compares unequal.
+            changed = datetime.fromtimestamp(high, tz=UTC)
+            pieces.append((changed, offset(changed)))
+        day = following
+    return pieces
+
+
+def local_date(field_name: str, period: Period) -> Any:
+    if connection.vendor == "sqlite":
+        return SQLiteLocalDate(field_name, offsets(period.zone, period.since, period.until))
+    return TruncDate(field_name, tzinfo=period.zone)
 
 
 def _as_date(value: date | datetime) -> date:
@@ -476,23 +580,22 @@ def agent_activity(period: Period, scope: Scope) -> Table:
         )
         .order_by("created_at", "pk").values("author_id")[:1]
     )
-    responses = (
-        Clock.objects.filter(
-            scope.cases("ticket__"), kind=FIRST_RESPONSE,
-            met_at__gte=period.since, met_at__lt=period.until,
-        )
-        .annotate(responder=Subquery(first_reply), seconds=ElapsedSeconds("met_at", "started_at"))
+    responses = Clock.objects.filter(
+        scope.cases("ticket__"), kind=FIRST_RESPONSE,
+        met_at__gte=period.since, met_at__lt=period.until,
     )
+    seconds = ElapsedSeconds("met_at", "started_at")
     stats: dict[int, dict[str, Any]] = defaultdict(
-        lambda: {"public": 0, "internal": 0, "resolved": 0, "times": []}
+        lambda: {"public": 0, "internal": 0, "resolved": 0, "responses": 0, "median": None}
     )
     for written in messages:
         stats[written["author_id"]][written["kind"]] = written["n"]
     for done in resolved:
         stats[done["assignee_id"]]["resolved"] = done["n"]
-    for responder, value in responses.values_list("responder", "seconds").order_by("seconds"):
+    by_responder = percentiles(responses, [Subquery(first_reply)], seconds, [50])
+    for (responder,), (count, (median,)) in by_responder.items():
         if responder is not None:
-            stats[responder]["times"].append(value)
+            stats[responder].update(responses=count, median=median)
     people = dict(User.objects.filter(pk__in=list(stats)).values_list("pk", "full_name"))
     table = Table("agents", "Agent activity", [
         Column("Agent", "text"), Column("Public replies"), Column("Internal notes"),
@@ -504,12 +607,12 @@ def agent_activity(period: Period, scope: Scope) -> Table:
     ):
         table.rows.append([
             people.get(pk) or f"User {pk}", row["public"], row["internal"], row["resolved"],
-            len(row["times"]), minutes(percentile(row["times"], 0.5)),
+            row["responses"], minutes(row["median"]),
         ])
     if table.rows:
-        times = sorted(t for row in stats.values() for t in row["times"])
+        _count, (median,) = percentiles(responses, [], seconds, [50]).get((), (0, [None]))
         table.totals = ["All agents", *[sum(r[n] for r in table.rows) for n in range(1, 5)],
-                        minutes(percentile(times, 0.5))]
+                        minutes(median)]
     table.note = ("Replies and notes written, cases resolved while assigned to the agent, "
                   "and first responses given in the period.")
     return table

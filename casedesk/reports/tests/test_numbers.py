@@ -3,17 +3,19 @@ which the pages, charts, CSVs and the benchmark all use."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.db.models import F
 
 from casedesk import reports
 from casedesk.core.choices import Priority
-from casedesk.reports.queries import Report
+from casedesk.reports.queries import Period, Report, offsets, percentiles
 from casedesk.reports.tests.conftest import NOW, History, at, open_case
 from casedesk.sla.models import Plan
+from casedesk.tickets.models import Category
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 UTC_ZONE = ZoneInfo("UTC")
@@ -34,6 +36,7 @@ def test_sla_compliance_per_plan_and_priority(history: History) -> None:
     # Premium Medium: c4 never answered, past its 4 h. Standard High: c5 in 60 min (2 h).
     # Standard Medium: c9 past its 8 h. Standard Low: c6 not due until 3 April.
     # Standard Question: c8 in 60 min. c7 was opened in February: not counted.
+    # All: 10, 30, 60, 60, 90: the median 60, the 90th percentile 60 + 0.6 * 30 = 78.
     assert rows(march(), "sla") == [
         ["Premium", "High (Critical)", 2, 1, 0, 66.7, 30.0, 78.0],
         ["Premium", "Medium (Major)", 0, 1, 0, 0.0, None, None],
@@ -41,7 +44,7 @@ def test_sla_compliance_per_plan_and_priority(history: History) -> None:
         ["Standard", "Medium (Major)", 0, 1, 0, 0.0, None, None],
         ["Standard", "Low (Minor)", 0, 0, 1, None, None, None],
         ["Standard", "Question (Request)", 1, 0, 0, 100.0, 60.0, 60.0],
-        ["All plans", "All priorities", 4, 3, 1, 57.1, None, None],
+        ["All plans", "All priorities", 4, 3, 1, 57.1, 60.0, 78.0],
     ]
 
 
@@ -198,3 +201,51 @@ def test_a_year_counts_per_week_from_monday(history: History) -> None:
     assert by_week[date(2026, 3, 9)] == [1, 1]
     assert by_week[date(2026, 2, 16)] == [1, 0]
     assert table.totals == ["Total", 9, 1]
+
+
+def test_days_follow_daylight_saving_changes(history: History) -> None:
+    # London moves to summer time at 01:00 UTC on 29 March 2026. 23:30 UTC is still
+    # 28 March before the change, and already 30 March (00:30 BST) after it.
+    open_case(history.lina, at(3, 28, 23, 30), Priority.LOW, "portal", None)
+    open_case(history.lina, at(3, 29, 23, 30), Priority.LOW, "portal", None)
+    london = ZoneInfo("Europe/London")
+    with time_machine.travel(NOW, tick=False):
+        report = reports.build(date(2026, 3, 27), date(2026, 3, 31), zone=london,
+                               sections=["timeline"])
+
+    # c9 opened at 12:00 UTC on the 29th (13:00 BST); c6 at 10:00 UTC on the 31st.
+    assert report.sections["timeline"].rows == [
+        [date(2026, 3, 27), 0, 0], [date(2026, 3, 28), 1, 0], [date(2026, 3, 29), 1, 0],
+        [date(2026, 3, 30), 1, 0], [date(2026, 3, 31), 1, 0],
+    ]
+
+
+def test_offsets_split_a_period_at_each_change() -> None:
+    london = ZoneInfo("Europe/London")
+    period = Period(date(2026, 1, 1), date(2026, 12, 31), london)
+
+    assert offsets(london, period.since, period.until) == [
+        (period.since, 0),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), 3600),
+        (datetime(2026, 10, 25, 1, 0, tzinfo=UTC), 0),
+    ]
+    dubai = Period(date(2026, 1, 1), date(2026, 12, 31), ZoneInfo("Asia/Dubai"))
+    assert offsets(dubai.zone, dubai.since, dubai.until) == [
+        (datetime(2025, 12, 31, 20, 0, tzinfo=UTC), 14400),
+    ]
+
+
+def test_percentiles_interpolate_like_percentile_cont(db: Any) -> None:
+    # The seeded categories have positions 0 to 6; General question is the last.
+    categories = Category.objects.all()
+    by_name = F("name")
+
+    assert percentiles(categories, [], F("position"), [0, 50, 90, 100]) == {
+        (): (7, [0.0, 3.0, 5.4, 6.0]),
+    }
+    # One value: every percentile is it. Two: halfway and nine tenths of the way.
+    two = categories.filter(position__in=[1, 6])
+    assert percentiles(two, [], F("position"), [50, 90]) == {(): (2, [3.5, 5.5])}
+    one = percentiles(categories.filter(position=2), [by_name], F("position"), [50, 90])
+    assert one == {("Accounts and profiles",): (1, [2.0, 2.0])}
+    assert percentiles(categories.none(), [], F("position")) == {}

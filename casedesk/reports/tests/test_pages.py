@@ -60,7 +60,7 @@ def test_the_page_shows_every_section_with_its_chart_table_and_csv(sam: Client) 
     assert "1 Mar 2026 to 31 Mar 2026 (31 days, UTC)" in page
     # SLA: Premium High with its share, median and 90th percentile.
     assert "Premium High (Critical) 2 1 0 66.7% 30 min 1 h 18 min" in page
-    assert "All plans All priorities 4 3 1 57.1% – –" in page
+    assert "All plans All priorities 4 3 1 57.1% 1 h 00 min 1 h 18 min" in page
     assert "Sam Agent 3 1 1 3 1 h 00 min" in page
     assert "All open 1 1 0 5 1 8" in page
 
@@ -82,7 +82,7 @@ def test_the_csv_holds_the_numbers_of_the_table(sam: Client) -> None:
         ["Standard", "Medium (Major)", "0", "1", "0", "0.0", "", ""],
         ["Standard", "Low (Minor)", "0", "0", "1", "", "", ""],
         ["Standard", "Question (Request)", "1", "0", "0", "100.0", "60.0", "60.0"],
-        ["All plans", "All priorities", "4", "3", "1", "57.1", "", ""],
+        ["All plans", "All priorities", "4", "3", "1", "57.1", "60.0", "78.0"],
     ]
 
 
