@@ -55,7 +55,14 @@ def _empty(message: str = "Nothing to show for this period.") -> bytes:
     return _svg(figure)
 
 
-def _stacked(table: Table, title: str, *, horizontal: bool, value_columns: Sequence[int],
+def _legend_above(axes: Any) -> None:
+    # Above the plot, never over a bar or a line. Charts carry no title: the section's
+    # heading above them says what they show, on screen and on paper.
+    axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=4, fontsize=9,
+                frameon=False, borderaxespad=0.2)
+
+
+def _stacked(table: Table, label: str, *, horizontal: bool, value_columns: Sequence[int],
              rows: list[list[Any]] | None = None) -> bytes:
     """One bar a row, split by the `value_columns` (their labels are the legend)."""
     rows = table.rows if rows is None else rows
@@ -83,16 +90,14 @@ def _stacked(table: Table, title: str, *, horizontal: bool, value_columns: Seque
     if horizontal:
         axes.set_yticks(positions, labels)
         axes.invert_yaxis()
-        axes.set_xlabel("Cases")
+        axes.set_xlabel(label)
         axes.margins(x=0.12)
     else:
         axes.set_xticks(positions, labels)
-        axes.set_ylabel("Cases")
+        axes.set_ylabel(label)
         axes.margins(y=0.12)
-    axes.set_title(title, loc="left", fontsize=11)
     if len(value_columns) > 1:
-        axes.legend(loc="lower right" if horizontal else "upper right", fontsize=9,
-                    frameon=False)
+        _legend_above(axes)
     return _svg(figure)
 
 
@@ -112,7 +117,6 @@ def sla_chart(table: Table) -> bytes:
     left.set_yticks(positions, labels)
     left.invert_yaxis()
     left.set_xlabel("Share met (%)")
-    left.set_title("Share of first responses on time", loc="left", fontsize=11)
 
     longest = max([row[7] or 0 for row in rows] + [0])
     hours = longest > 180
@@ -124,8 +128,7 @@ def sla_chart(table: Table) -> bytes:
     right.barh([p + 0.18 for p in positions], p90s, height=0.36, color=COLOURS[1],
                hatch="//", edgecolor="white", label="90th percentile")
     right.set_xlabel(f"First response ({unit})")
-    right.set_title("First response time", loc="left", fontsize=11)
-    right.legend(loc="lower right", fontsize=9, frameon=False)
+    _legend_above(right)
     right.margins(x=0.1)
     return _svg(figure)
 
@@ -142,8 +145,7 @@ def timeline_chart(table: Table) -> bytes:
               linewidth=1.6, linestyle="--", label="Resolved")
     axes.set_ylabel("Cases")
     axes.set_ylim(bottom=0)
-    axes.set_title(table.title, loc="left", fontsize=11)
-    axes.legend(loc="upper left", fontsize=9, frameon=False)
+    _legend_above(axes)
     axes.grid(axis="y", color="#dddddd", linewidth=0.6)
     figure.autofmt_xdate()
     return _svg(figure)
@@ -159,7 +161,7 @@ def render(table: Table) -> bytes:
     if table.slug == "timeline":
         return timeline_chart(table)
     if table.slug == "escalations":
-        return _stacked(table, "Escalations by source, split by level", horizontal=True,
+        return _stacked(table, "Escalations", horizontal=True,
                         value_columns=range(1, len(table.columns) - 1))
     if table.slug == "backlog":
         # One bar per age bucket, split by status: the columns become the bars.
@@ -168,21 +170,20 @@ def render(table: Table) -> bytes:
             Column(str(row[0])) for row in table.rows]])
         flipped.rows = [[table.columns[c].label, *[row[c] for row in table.rows]]
                         for c in columns]
-        return _stacked(flipped, "Open cases by age, split by status", horizontal=False,
+        return _stacked(flipped, "Open cases", horizontal=False,
                         value_columns=range(1, len(flipped.columns)))
     if table.slug == "volume":
-        return _stacked(table, _top_title("Cases by category, split by channel", table),
+        return _stacked(table, _top_title("Cases opened", table),
                         horizontal=True, value_columns=range(1, len(table.columns) - 2),
                         rows=table.rows[:MOST_BARS])
     if table.slug == "agents":
-        return _stacked(table, _top_title("Replies, notes and resolved cases", table,
-                                          "agents"),
+        return _stacked(table, _top_title("Replies, notes and cases resolved", table, "agents"),
                         horizontal=True, value_columns=[1, 2, 3],
                         rows=table.rows[:MOST_BARS])
     raise ValueError(f"No chart for {table.slug!r}.")
 
 
-def _top_title(title: str, table: Table, things: str = "categories") -> str:
+def _top_title(label: str, table: Table, things: str = "categories") -> str:
     if len(table.rows) > MOST_BARS:
-        return f"{title} (top {MOST_BARS} of {len(table.rows)} {things}; all in the table)"
-    return title
+        return f"{label} (the first {MOST_BARS} of {len(table.rows)} {things}; all in the table)"
+    return label
