@@ -35,6 +35,7 @@ TARGET_S = 2.0
 FIRST_ID = 100_001
 SPAN_DAYS = 3 * 365
 REPORT_DAYS = 90
+CHUNK = 50_000
 # (first-response target in minutes per priority 1-4) of the seeded plans.
 FIRST_RESPONSE = {"Standard": (120, 480, 4320, 5760), "Premium": (60, 240, 2880, 4320)}
 
@@ -117,6 +118,15 @@ def seed(cases: int, rng_seed: int) -> dict[str, Any]:
             "ticket", "from_level", "to_level", "source", "reason", "actor", "assigned_to",
             "nobody_on_shift", "created_at",
         ])
+        counts = {"cases": 0, "messages": 0, "clocks": 0, "escalations": 0}
+
+        def flush() -> None:
+            # In chunks: a million cases' rows held at once would take gigabytes.
+            for name, rows in (("cases", tickets), ("messages", messages), ("clocks", clocks),
+                               ("escalations", escalations)):
+                counts[name] += rows.write()
+                rows.rows = []
+
         created = sorted(
             now - timedelta(seconds=rng.randint(600, SPAN_DAYS * 86400)) for _ in range(cases)
         )
@@ -191,8 +201,9 @@ def seed(cases: int, rng_seed: int) -> dict[str, Any]:
                 escalations.add(case_id, 1, rng.choice([2, 2, 2, 3]), source,
                                 "Needs a senior engineer.",
                                 None if source == "sla" else agent, None, True, when(at))
-        counts = {"cases": tickets.write(), "messages": messages.write(),
-                  "clocks": clocks.write(), "escalations": escalations.write()}
+            if (n + 1) % CHUNK == 0:
+                flush()
+        flush()
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Message]):
                 cursor.execute(sql)
