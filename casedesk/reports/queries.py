@@ -336,7 +336,7 @@ def sla_compliance(period: Period, scope: Scope, now: datetime) -> Table:
         if not (row["met"] or row["breached"] or row["waiting"]):
             continue
         table.rows.append([
-            plans.get(row["plan_id"], "?"), Priority(row["priority"]).label,
+            plans.get(row["plan_id"], "?"), str(Priority(row["priority"]).label),
             row["met"], row["breached"], row["waiting"],
             share(row["met"], row["met"] + row["breached"]),
             minutes(row["median"]), minutes(row["p90"]),
@@ -379,7 +379,7 @@ def escalations(period: Period, scope: Scope) -> Table:
         cells = by_source.get(source.value)
         if cells:
             counts_row = [cells.get(n, 0) for n in ordered]
-            table.rows.append([source.label, *counts_row, sum(counts_row)])
+            table.rows.append([str(source.label), *counts_row, sum(counts_row)])
     if table.rows:
         columns = list(zip(*[r[1:] for r in table.rows], strict=True))
         table.totals = ["All sources", *[sum(c) for c in columns]]
@@ -413,7 +413,7 @@ def backlog(scope: Scope, now: datetime) -> Table:
         row = rows.get(status)
         if row:
             cells = [row[f"b{n}"] for n in range(len(AGE_BUCKETS))]
-            table.rows.append([Ticket.Status(status).label, *cells, sum(cells)])
+            table.rows.append([str(Ticket.Status(status).label), *cells, sum(cells)])
     if table.rows:
         columns = list(zip(*[r[1:] for r in table.rows], strict=True))
         table.totals = ["All open", *[sum(c) for c in columns]]
@@ -439,7 +439,7 @@ def volume(period: Period, scope: Scope) -> Table:
     channels = [ch for ch in Ticket.Channel if ch.value in used]
     names = dict(Category.objects.values_list("pk", "name"))
     table = Table("volume", "Volume by category and channel", [
-        Column("Category", "text"), *[Column(ch.label) for ch in channels], Column("Total"),
+        Column("Category", "text"), *[Column(str(ch.label)) for ch in channels], Column("Total"),
         Column("Share", "percent", "%"),
     ])
     total = sum(sum(cells.values()) for cells in by_category.values())
