@@ -35,6 +35,7 @@ on the default plan).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -234,10 +235,12 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 
 def percentiles(
-    rows: QuerySet[Any], groups: Sequence[Any], value: Any, percents: Sequence[int] = (50, 90)
+    rows: QuerySet[Any], groups: Sequence[Any], value: Any, percents: Sequence[int] = (50, 90),
+    *, with_total: bool = False,
 ) -> dict[tuple[Any, ...], tuple[int, list[float | None]]]:
     """Per group of `rows`: how many values, and the `percents` percentiles of `value`
-    (as PostgreSQL's percentile_cont computes them).
+    (as PostgreSQL's percentile_cont computes them); `with_total` adds the same for all
+    rows under the key ().
 
     PostgreSQL computes them in the GROUP BY. SQLite has no percentile function: it sorts
     the values (numbers, one per row) and Python picks the ranks. Measured at 100,000
@@ -256,9 +259,13 @@ def percentiles(
                  .order_by())
             if names else [annotated.aggregate(report_count=Count("pk"), **aggregates)]
         )
+        if with_total and names:
+            found.append(annotated.aggregate(report_count=Count("pk"), **aggregates))
         for row in found:
             if row["report_count"]:
-                result[tuple(row[name] for name in names)] = (
+                # The total's row (an aggregate) has no group columns.
+                key = tuple(row[name] for name in names) if names and names[0] in row else ()
+                result[key] = (
                     row["report_count"], [row[f"p{p}"] for p in percents]
                 )
         return result
@@ -271,6 +278,10 @@ def percentiles(
         result[group] = (
             len(sorted_values), [percentile(sorted_values, p / 100) for p in percents]
         )
+    if with_total and names and values:
+        # The groups' lists are sorted already; merging them costs less than a query.
+        every = list(heapq.merge(*values.values()))
+        result[()] = (len(every), [percentile(every, p / 100) for p in percents])
     return result
 
 
@@ -315,14 +326,12 @@ def sla_compliance(period: Period, scope: Scope, now: datetime) -> Table:
         clocks.values("plan_id", "priority").annotate(**aggregates).order_by("plan_id", "priority"),
     ))
     times = percentiles(clocks.filter(met_at__isnull=False), [F("plan_id"), F("priority")],
-                        seconds)
+                        seconds, with_total=True)
     for row in grouped:
         _count, (row["median"], row["p90"]) = times.get(
             (row["plan_id"], row["priority"]), (0, [None, None])
         )
-    _count, overall = percentiles(clocks.filter(met_at__isnull=False), [], seconds).get(
-        (), (0, [None, None])
-    )
+    _count, overall = times.get((), (0, [None, None]))
 
     plans = dict(Plan.objects.values_list("pk", "name"))
     table = Table("sla", "SLA compliance: first response", [
@@ -598,10 +607,11 @@ def agent_activity(period: Period, scope: Scope) -> Table:
         stats[written["author_id"]][written["kind"]] = written["n"]
     for done in resolved:
         stats[done["assignee_id"]]["resolved"] = done["n"]
-    by_responder = percentiles(responses, [F("ticket__messages__author_id")], seconds, [50])
+    by_responder = percentiles(responses, [F("ticket__messages__author_id")], seconds, [50],
+                               with_total=True)
+    _count, (overall,) = by_responder.pop((), (0, [None]))
     for (responder,), (count, (median,)) in by_responder.items():
-        if responder is not None:
-            stats[responder].update(responses=count, median=median)
+        stats[responder].update(responses=count, median=median)
     people = dict(User.objects.filter(pk__in=list(stats)).values_list("pk", "full_name"))
     table = Table("agents", "Agent activity", [
         Column("Agent", "text"), Column("Public replies"), Column("Internal notes"),
@@ -616,9 +626,8 @@ def agent_activity(period: Period, scope: Scope) -> Table:
             row["responses"], minutes(row["median"]),
         ])
     if table.rows:
-        _count, (median,) = percentiles(responses, [], seconds, [50]).get((), (0, [None]))
         table.totals = ["All agents", *[sum(r[n] for r in table.rows) for n in range(1, 5)],
-                        minutes(median)]
+                        minutes(overall)]
     table.note = ("Replies and notes written, cases resolved while assigned to the agent, "
                   "and first responses given in the period.")
     return table

@@ -249,3 +249,9 @@ def test_percentiles_interpolate_like_percentile_cont(db: Any) -> None:
     one = percentiles(categories.filter(position=2), [by_name], F("position"), [50, 90])
     assert one == {("Accounts and profiles",): (1, [2.0, 2.0])}
     assert percentiles(categories.none(), [], F("position")) == {}
+    # With a total: the groups' values together.
+    split = percentiles(categories, [F("is_active")], F("position"), [50], with_total=True)
+    assert split == {(True,): (7, [3.0]), (): (7, [3.0])}
+    Category.objects.filter(position__gte=4).update(is_active=False)
+    split = percentiles(categories, [F("is_active")], F("position"), [50], with_total=True)
+    assert split == {(True,): (4, [1.5]), (False,): (3, [5.0]), (): (7, [3.0])}
