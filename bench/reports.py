@@ -294,6 +294,7 @@ def measure(runs: int) -> dict[str, Any]:
 
     since, until = period.since, period.until
     first = Clock.objects.filter(kind="first_response")
+    agent_ids = list(User.objects.filter(role=User.Role.AGENT).values_list("pk", flat=True))
     result["explain"] = {
         "sla": _explain(first.filter(started_at__gte=since, started_at__lt=until)
                         .values("plan_id", "priority").annotate(n=queries.Count("pk"))),
@@ -302,7 +303,11 @@ def measure(runs: int) -> dict[str, Any]:
                                    author__role="agent")
             .values("author_id", "kind").annotate(n=queries.Count("pk"))),
         "agents_first_responses": _explain(
-            first.filter(met_at__gte=since, met_at__lt=until).values("ticket_id", "met_at")),
+            first.filter(met_at__gte=since, met_at__lt=until, ticket__messages__kind="public",
+                         ticket__messages__author_id__in=agent_ids,
+                         ticket__messages__created_at__gte=since - timedelta(hours=1),
+                         ticket__messages__created_at__lte=queries.F("met_at"))
+            .values("ticket__messages__author_id", "met_at")),
         "resolved": _explain(Ticket.objects.filter(resolved_at__gte=since,
                                                    resolved_at__lt=until)
                              .values("assignee_id").annotate(n=queries.Count("pk"))),
