@@ -239,7 +239,10 @@ def _timed(function: Any, runs: int) -> tuple[list[float], Any]:
 
 def measure(runs: int) -> dict[str, Any]:
     _setup()
+    from zoneinfo import ZoneInfo
+
     from django.db import connection
+    from django.db.models import Count, F
     from django.test import RequestFactory
     from django.utils import timezone
 
@@ -257,7 +260,7 @@ def measure(runs: int) -> dict[str, Any]:
         "build_ms_median": round(statistics.median(whole[1:]), 1),
         "build_ms_max": round(max(whole[1:]), 1),
     }
-    period = queries.Period(start, end, queries.ZoneInfo("UTC"))
+    period = queries.Period(start, end, ZoneInfo("UTC"))
     scope, now = queries.Scope(), timezone.now()
     result["sections_ms"] = {
         name: round(statistics.median(_timed(
@@ -297,24 +300,24 @@ def measure(runs: int) -> dict[str, Any]:
     agent_ids = list(User.objects.filter(role=User.Role.AGENT).values_list("pk", flat=True))
     result["explain"] = {
         "sla": _explain(first.filter(started_at__gte=since, started_at__lt=until)
-                        .values("plan_id", "priority").annotate(n=queries.Count("pk"))),
+                        .values("plan_id", "priority").annotate(n=Count("pk"))),
         "agents_messages": _explain(
             Message.objects.filter(created_at__gte=since, created_at__lt=until,
                                    author__role="agent")
-            .values("author_id", "kind").annotate(n=queries.Count("pk"))),
+            .values("author_id", "kind").annotate(n=Count("pk"))),
         "agents_first_responses": _explain(
             first.filter(met_at__gte=since, met_at__lt=until, ticket__messages__kind="public",
                          ticket__messages__author_id__in=agent_ids,
                          ticket__messages__created_at__gte=since - timedelta(hours=1),
-                         ticket__messages__created_at__lte=queries.F("met_at"))
+                         ticket__messages__created_at__lte=F("met_at"))
             .values("ticket__messages__author_id", "met_at")),
         "resolved": _explain(Ticket.objects.filter(resolved_at__gte=since,
                                                    resolved_at__lt=until)
-                             .values("assignee_id").annotate(n=queries.Count("pk"))),
+                             .values("assignee_id").annotate(n=Count("pk"))),
         "volume": _explain(Ticket.objects.filter(created_at__gte=since, created_at__lt=until)
-                           .values("category_id", "channel").annotate(n=queries.Count("pk"))),
+                           .values("category_id", "channel").annotate(n=Count("pk"))),
         "backlog": _explain(Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
-                            .values("status").annotate(n=queries.Count("pk"))),
+                            .values("status").annotate(n=Count("pk"))),
     }
     return result
 

@@ -12,7 +12,8 @@ from django.db.models import F
 
 from casedesk import reports
 from casedesk.core.choices import Priority
-from casedesk.reports.queries import Period, Report, offsets, percentiles
+from casedesk.reports.queries import Period, Report
+from casedesk.reports.sql import offsets, percentiles
 from casedesk.reports.tests.conftest import NOW, History, at, open_case
 from casedesk.sla.models import Plan
 from casedesk.tickets.models import Category
