@@ -132,17 +132,11 @@ class Scope:
         if self.organization is not None:
             q &= Q(**{f"{prefix}organization": self.organization})
         if self.plan is not None:
-            # The plan's organizations as a subquery (a few thousand rows at most): joining
-            # the organizations and OR-ing their plan into the period's filter made
-            # PostgreSQL read every case of the period twice (2.1 s at 1,000,000 cases).
+            on_plan = Q(**{f"{prefix}organization__plan": self.plan})
             default = Plan.default()
-            is_default = default is not None and default.pk == self.plan.pk
-            organizations = Organization.objects.filter(
-                Q(plan=self.plan) | Q(plan__isnull=True) if is_default else Q(plan=self.plan)
-            ).values("pk")
-            on_plan = Q(**{f"{prefix}organization__in": organizations})
-            if is_default:
+            if default is not None and default.pk == self.plan.pk:
                 on_plan |= Q(**{f"{prefix}organization__isnull": True})
+                on_plan |= Q(**{f"{prefix}organization__plan__isnull": True})
             q &= on_plan
         return q
 
