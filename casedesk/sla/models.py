@@ -130,6 +130,10 @@ class Clock(models.Model):
                             paused_at__isnull=True),
                 name="clock_running_due",
             ),
+            # Reports: first-response clocks started in a period (SLA compliance) and met
+            # in a period (first responses per agent).
+            models.Index(fields=["kind", "started_at"], name="clock_kind_started"),
+            models.Index(fields=["kind", "met_at"], name="clock_kind_met"),
         ]
         constraints = [
             # A case has at most one live clock per kind; the ones before it stay as history.

@@ -129,6 +129,8 @@ class Ticket(models.Model):
                 fields=["status"], condition=models.Q(escalation_level__gt=1),
                 name="ticket_escalated",
             ),
+            # Reports: the cases resolved in a period, counted per assignee from the index.
+            models.Index(fields=["resolved_at", "assignee"], name="ticket_resolved"),
         ]
 
     def __str__(self) -> str:
@@ -171,7 +173,12 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
+            # Reports: the replies and notes written in a period, counted per author and
+            # kind from the index alone (the rows, with their bodies, stay unread).
+            models.Index(fields=["created_at", "author", "kind"], name="message_created_author"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on #{self.ticket_id}"

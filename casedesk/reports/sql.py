@@ -1,0 +1,174 @@
+"""SQL the ORM does not write by itself, the same on SQLite and PostgreSQL: elapsed
+seconds between two datetimes, percentiles per group, and local dates in a time zone."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Aggregate, Count, DateField, F, FloatField, Func, QuerySet
+from django.db.models.functions import TruncDate
+
+
+class ElapsedSeconds(Func):
+    """Whole seconds from the second datetime to the first, as a number on both databases
+    (Django's own datetime subtraction runs a Python function per row on SQLite)."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # julianday() reads Django's stored text; a day's fraction to ~1 ms, then rounded.
+        return self.as_sql(
+            compiler, connection, arg_joiner=") - julianday(",
+            template="ROUND((julianday(%(expressions)s)) * 86400.0)", **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, arg_joiner=" - ",
+            template="ROUND(EXTRACT(EPOCH FROM (%(expressions)s)))::float8", **extra,
+        )
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont: the `fraction` percentile, interpolated."""
+
+    function = "PERCENTILE_CONT"
+    name = "PercentileCont"
+    output_field = FloatField()
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        # A number of ours, never input: safe to write into the SQL.
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """percentile_cont of sorted, non-empty `values`: linear interpolation between the
+    closest ranks."""
+    rank = fraction * (len(values) - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+    return values[low] + (values[high] - values[low]) * (rank - low)
+
+
+def percentiles(
+    rows: QuerySet[Any], groups: Sequence[Any], value: Any, percents: Sequence[int] = (50, 90),
+    *, with_total: bool = False,
+) -> dict[tuple[Any, ...], tuple[int, list[float | None]]]:
+    """Per group of `rows`: how many values, and the `percents` percentiles of `value`
+    (as PostgreSQL's percentile_cont computes them); `with_total` adds the same for all
+    rows under the key ().
+
+    PostgreSQL computes them in the GROUP BY. SQLite has no percentile function: it sorts
+    the values (numbers, one per row) and Python picks the ranks. Measured at 100,000
+    cases, that beats ranking them with window functions in SQLite (ROW_NUMBER() and
+    COUNT() over each group, returning only the rows at the needed ranks) by a third.
+    """
+    names = [f"g{n}" for n in range(len(groups))]
+    annotated = rows.annotate(**dict(zip(names, groups, strict=True)), report_value=value)
+    result: dict[tuple[Any, ...], tuple[int, list[float | None]]] = {}
+    if connection.vendor == "postgresql":
+        aggregates = {
+            f"p{p}": PercentileCont(F("report_value"), p / 100) for p in percents
+        }
+        found = (
+            list(annotated.values(*names).annotate(report_count=Count("pk"), **aggregates)
+                 .order_by())
+            if names else [annotated.aggregate(report_count=Count("pk"), **aggregates)]
+        )
+        if with_total and names:
+            found.append(annotated.aggregate(report_count=Count("pk"), **aggregates))
+        for row in found:
+            if row["report_count"]:
+                # The total's row (an aggregate) has no group columns.
+                key = tuple(row[name] for name in names) if names and names[0] in row else ()
+                result[key] = (
+                    row["report_count"], [row[f"p{p}"] for p in percents]
+                )
+        return result
+    values: dict[tuple[Any, ...], list[float]] = defaultdict(list)
+    for *group, number in annotated.values_list(*names, "report_value").order_by(
+        *names, "report_value"
+    ):
+        values[tuple(group)].append(number)
+    for group, sorted_values in values.items():
+        result[group] = (
+            len(sorted_values), [percentile(sorted_values, p / 100) for p in percents]
+        )
+    if with_total and names and values:
+        # The groups' lists are sorted already; merging them costs less than a query.
+        every = list(heapq.merge(*values.values()))
+        result[()] = (len(every), [percentile(every, p / 100) for p in percents])
+    return result
+
+
+class SQLiteLocalDate(Func):
+    """The local date of a UTC datetime column, in SQLite's own date() (C, no Python).
+
+    Django's TruncDate with a time zone calls a Python function for every row on SQLite
+    (~15 us each: a quarter of a second per 16,000 cases). A zone's offset is constant
+    between its transitions, of which a period has a handful (daylight saving), so
+        CASE WHEN t < <first transition> THEN date(t, '+<offset> seconds') ... END
+    is exact.
+    """
+
+    output_field = DateField()
+
+    def __init__(self, expression: Any, pieces: list[tuple[datetime, int]]) -> None:
+        super().__init__(expression)
+        self.pieces = pieces
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        column, column_params = compiler.compile(self.source_expressions[0])
+        branches, params = [], []
+        for (_start, offset), (until, _next) in zip(self.pieces, self.pieces[1:], strict=False):
+            branches.append(f"WHEN {column} < %s THEN date({column}, %s)")
+            params += [*column_params, connection.ops.adapt_datetimefield_value(until),
+                       *column_params, f"{offset:+d} seconds"]
+        last = f"date({column}, %s)"
+        params += [*column_params, f"{self.pieces[-1][1]:+d} seconds"]
+        if not branches:
+            return last, params
+        return f"CASE {' '.join(branches)} ELSE {last} END", params
+
+
+def offsets(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple[datetime, int]]:
+    """(from when, UTC offset in seconds) for each stretch of [since, until) in which the
+    zone's offset does not change."""
+
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    pieces = [(since, offset(since))]
+    day = since
+    while day < until:
+        following = min(day + timedelta(days=1), until)
+        if offset(following) != pieces[-1][1]:
+            # The change lies in (day, following]: find its second.
+            low, high = int(day.timestamp()), int(following.timestamp())
+            while high - low > 1:
+                middle = (low + high) // 2
+                if offset(datetime.fromtimestamp(middle, tz=UTC)) == pieces[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            # In UTC: a local time the change makes ambiguous (fold=1) compares unequal.
+            changed = datetime.fromtimestamp(high, tz=UTC)
+            pieces.append((changed, offset(changed)))
+        day = following
+    return pieces
+
+
+def local_date(field_name: str, zone: ZoneInfo, since: datetime, until: datetime) -> Any:
+    """The date in `zone` of a datetime column, for rows between `since` and `until`."""
+    if connection.vendor == "sqlite":
+        return SQLiteLocalDate(field_name, offsets(zone, since, until))
+    return TruncDate(field_name, tzinfo=zone)
