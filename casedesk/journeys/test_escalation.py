@@ -211,7 +211,7 @@ def test_an_agent_logs_a_phone_escalation_on_the_desk(
 
     # And the Escalated view lists it
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Escalated").click()
-    expect(page.locator("h1")).to_have_text("Escalated open cases")
+    expect(page.locator("h1")).to_have_text("Escalated")
     row = page.locator("table.queue tr", has=page.get_by_role("link", name=str(case_id)))
     expect(row).to_contain_text(subject)
     shots.take(page, "escalated-view")
