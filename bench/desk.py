@@ -539,8 +539,8 @@ def print_db(vendor: str, results: dict[int, dict[str, Any]], summaries: dict[in
           f"{size_label(big)}:")
     for key, row in results[big]["rows"].items():
         if "url" in row:
-            print(f"   {key:<14} {row['url']}  ({row['queries']} queries, slowest "
-                  f"{row['slowest_query_ms']} ms)")
+            print(f"   {key:<14} {row['url']}  ({row.get('queries', '-')} queries, slowest "
+                  f"{row.get('slowest_query_ms', '-')} ms)")
     print("\n   web worker memory (MiB) after every page ran once, and at the end:")
     for s in sizes:
         first, end = results[s]["rss_after_first_pass"], results[s]["rss_end"]

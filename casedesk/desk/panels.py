@@ -37,13 +37,17 @@ def related_cases(ticket: Ticket) -> dict[str, list[Ticket]]:
     )
     linked_ids = {high if low == ticket.pk else low for low, high in links}
     found: dict[str, list[Ticket]] = {"linked": [], "follow_ups": [], "merged_here": []}
+    # One indexed lookup per relation, in one UNION: an OR over the three columns (or an
+    # ORDER BY on the Case ID) makes SQLite read the whole table (240 ms at a million).
+    fields = ("pk", "subject", "status", "related_to_id", "merged_into_id")
     related = (
-        Ticket.objects.filter(
-            Q(pk__in=linked_ids) | Q(related_to_id=ticket.pk) | Q(merged_into_id=ticket.pk)
+        Ticket.objects.filter(pk__in=linked_ids).only(*fields).order_by()
+        .union(
+            Ticket.objects.filter(related_to_id=ticket.pk).only(*fields).order_by(),
+            Ticket.objects.filter(merged_into_id=ticket.pk).only(*fields).order_by(),
         )
-        .only("pk", "subject", "status", "related_to_id", "merged_into_id").order_by("pk")
     )
-    for case in related:
+    for case in sorted(related, key=lambda case: case.pk):
         if case.pk in linked_ids:
             found["linked"].append(case)
         if case.merged_into_id == ticket.pk:

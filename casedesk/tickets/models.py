@@ -88,6 +88,7 @@ class Ticket(models.Model):
     # resolved longer ago than CASEDESK_REOPEN_DAYS, opens a new case linked here).
     related_to = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups",
+        db_index=False,  # a partial index below
     )
     # Addresses copied on the case's email thread, one per line: besides the requester,
     # the organization's contacts and agents, they may add to the case by its subject tag.
@@ -96,11 +97,20 @@ class Ticket(models.Model):
     # lives there now, and its Case ID leads there (tickets.access.resolve_merged).
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases",
+        db_index=False,  # a partial index below
     )
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # Follow-ups and merges are rare: indexing only the cases that have one keeps
+            # the index tiny, and SQLite's statistics for a full index of a column that is
+            # almost all NULL ("1,000,000 rows per value") made it scan the whole table
+            # for the case page's "linked cases" panel (240 ms at a million cases).
+            models.Index(fields=["related_to"], condition=models.Q(related_to__isnull=False),
+                         name="ticket_follow_ups"),
+            models.Index(fields=["merged_into"], condition=models.Q(merged_into__isnull=False),
+                         name="ticket_merged_cases"),
             # The desk's default views: open cases by newest, and by priority then age. The
             # Case ID ends each one: the queue's keyset pages sort on it last (a unique
             # order), and an index without it leaves the database sorting every row of a
