@@ -331,15 +331,9 @@ def generate(count: int, world: dict[str, Any], seed: int,
 
 
 def _child(target: Any, *args: str, timeout: float = 3600) -> dict[str, Any]:
-    from bench.target import REPO, BenchError
+    from bench.target import run_child
 
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.inbound", *args], cwd=REPO, env=target.env(),
-        capture_output=True, text=True, timeout=timeout, check=False,
-    )
-    if result.returncode != 0:
-        raise BenchError(f"bench.inbound {args[0]} failed:\n{result.stderr[-3000:]}")
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    return run_child("bench.inbound", target, *args, timeout=timeout)
 
 
 def _counts(target: Any) -> dict[str, int]:

@@ -23,7 +23,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -326,15 +325,9 @@ def measure(runs: int) -> dict[str, Any]:
 
 
 def _child(target: Any, *args: str, timeout: float = 7200) -> dict[str, Any]:
-    from bench.target import REPO, BenchError
+    from bench.target import run_child
 
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.reports", *args], cwd=REPO, env=target.env(),
-        capture_output=True, text=True, timeout=timeout, check=False,
-    )
-    if result.returncode != 0:
-        raise BenchError(f"bench.reports {args[0]} failed:\n{result.stderr[-3000:]}")
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    return run_child("bench.reports", target, *args, timeout=timeout)
 
 
 def run_db(vendor: str, cases: int, runs: int, keep: bool) -> dict[str, Any]:

@@ -31,7 +31,6 @@ import os
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -231,15 +230,9 @@ def measure(escalations: int) -> dict[str, Any]:
 
 
 def _child(target: Any, *args: str, timeout: float = 3600) -> dict[str, Any]:
-    from bench.target import REPO, BenchError
+    from bench.target import run_child
 
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.sweep", *args], cwd=REPO, env=target.env(),
-        capture_output=True, text=True, timeout=timeout, check=False,
-    )
-    if result.returncode != 0:
-        raise BenchError(f"bench.sweep {args[0]} failed:\n{result.stderr[-3000:]}")
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    return run_child("bench.sweep", target, *args, timeout=timeout)
 
 
 def run_db(vendor: str, open_cases: int, due: int, escalations: int,

@@ -32,6 +32,18 @@ class BenchError(Exception):
     """The benchmark cannot go on; the message says why."""
 
 
+def run_child(module: str, target: Any, *args: str, timeout: float = 3600) -> dict[str, Any]:
+    """Run `python -m module args...` in the target's environment and return the JSON
+    object its last line of output prints (a phase of a benchmark, in its own process)."""
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", module, *args], cwd=REPO, env=target.env(),
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"{module} {args[0]} failed:\n{result.stderr[-3000:]}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
 def databases(choice: str) -> list[str]:
     """--db sqlite|postgres|both as the list of databases to measure."""
     return ["sqlite", "postgres"] if choice == "both" else [choice]
