@@ -59,16 +59,26 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy casedesk
 
-# Translations (casedesk/locale/README.md). `messages` extracts new strings into the .po
-# files (Django's makemessages, which needs GNU gettext's xgettext) and compiles them;
-# `compile-messages` only compiles, with Babel, and needs nothing else.
+# Translations (casedesk/locale/README.md). An app with its own catalog
+# (casedesk/<app>/locale) keeps its strings there; the project's casedesk/locale holds the
+# rest. `messages` extracts new strings into the .po files (Django's makemessages, which
+# needs GNU gettext's xgettext) and compiles them; `compile-messages` only compiles, with
+# Babel, and needs nothing else.
+APP_CATALOGS = $(patsubst casedesk/%/locale,%,$(wildcard casedesk/*/locale))
+
 messages: $(STAMP)
+	for app in $(APP_CATALOGS); do \
+		(cd casedesk/$$app && ../../$(BIN)/casedesk makemessages -l ar --add-location file \
+			--ignore 'tests/*') || exit 1; \
+	done
 	cd casedesk && ../$(BIN)/casedesk makemessages -l ar --add-location file \
-		--ignore 'tests/*' --ignore '*/tests/*'
+		--ignore 'tests/*' --ignore '*/tests/*' $(foreach app,$(APP_CATALOGS),--ignore '$(app)/*')
 	$(MAKE) compile-messages
 
 compile-messages: $(STAMP)
-	$(BIN)/pybabel compile -d casedesk/locale -D django
+	for dir in casedesk/locale $(wildcard casedesk/*/locale); do \
+		$(BIN)/pybabel compile -d $$dir -D django || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) var *.egg-info

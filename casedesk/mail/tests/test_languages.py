@@ -1,23 +1,12 @@
-"""Mail in the recipient's language: English or Arabic (right to left), and the guards that
-keep it so: every mail template's text is marked, every marked string has its Arabic, and
-the committed .mo is the compiled .po."""
+"""Mail in the recipient's language: English or Arabic (right to left). The guards that
+keep every template translated are in casedesk/core/tests/test_translations.py."""
 
 from __future__ import annotations
 
-import gettext
-import io
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_python
-from babel.messages.pofile import read_po
 from django.conf import settings
-from django.template import engines
-from django.template.base import Lexer, TokenType
-from django.utils.translation.template import templatize
 
 from casedesk.accounts.models import User, language_for
 from casedesk.conftest import make_agent, make_contact, make_org
@@ -29,26 +18,8 @@ from casedesk.mail.models import OutboundMail
 from casedesk.tickets.actions import add_message, submit_case
 from casedesk.tickets.models import Ticket
 
-PACKAGE = Path(__file__).resolve().parents[2]
-LOCALE = PACKAGE / "locale"
 ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 LATIN_WORD = re.compile(r"\b[A-Za-z]{4,}\b")
-# Tags whose content is translated text or no text at all.
-OPAQUE_BLOCKS = {"blocktranslate", "blocktrans", "comment"}
-
-
-def mail_templates() -> list[Path]:
-    found = [
-        *PACKAGE.glob("*/templates/*/mail/*.txt"), *PACKAGE.glob("*/templates/*/mail/*.html"),
-        *PACKAGE.glob("mail/templates/mail/*.txt"), *PACKAGE.glob("mail/templates/mail/*.html"),
-    ]
-    assert len(found) >= 13
-    return sorted(found)
-
-
-def read_catalog(language: str) -> Catalog:
-    with open(LOCALE / language / "LC_MESSAGES" / "django.po", "rb") as handle:
-        return read_po(handle, locale=language)
 
 
 def ask(
@@ -229,122 +200,3 @@ def test_each_recipient_of_one_escalation_reads_it_in_their_language(
     customer = delivered[contact.email].get_content()
     assert f"تم تصعيد طلبك رقم {ticket.pk}" in customer
     assert "السبب المذكور: عاجل" in customer
-
-
-# --- guards ------------------------------------------------------------------------------
-
-
-def text_outside_translation(source: str) -> list[str]:
-    """The words of a template's literal text outside {% translate %} and
-    {% blocktranslate %}, in Django's own tokens: none may be left unmarked. Markup (tags,
-    attributes, entities) and paths (a link's /cases/) are not words to translate."""
-    parts, inside = [], ""
-    for token in Lexer(source).tokenize():
-        name = token.contents.split()[0] if token.contents.strip() else ""
-        if token.token_type == TokenType.BLOCK and not inside and name in OPAQUE_BLOCKS:
-            inside = name
-        elif token.token_type == TokenType.BLOCK and inside and name == f"end{inside}":
-            inside = ""
-        elif token.token_type == TokenType.TEXT and not inside:
-            parts.append(token.contents)
-            continue
-        # A variable or a tag stands in the text as a value would: no words of its own.
-        parts.append(" ")
-    text = re.sub(r"<[^>]*>|&[#\w]+;", " ", "".join(parts))
-    text = re.sub(r"\S*/\S*", " ", text)
-    return re.findall(r"[^\W\d_]{2,}", text)
-
-
-@pytest.mark.parametrize("path", mail_templates(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_every_mail_template_marks_its_text_for_translation(path: Path) -> None:
-    source = path.read_text(encoding="utf-8")
-    engines["django"].from_string(source)  # it compiles
-    unmarked = text_outside_translation(source)
-    assert unmarked == [], f"{path.name}: text not marked for translation: {unmarked}"
-
-
-def test_the_guard_catches_unmarked_text() -> None:
-    source = (
-        '{% load i18n %}<p class="{{ x }} y">{% translate "Hello" %}</p> Case {{ id }}'
-        "{% if id %}{% blocktranslate %}Hi {{ id }}{% endblocktranslate %} Bye{% endif %}"
-        "{% comment %}Notes{% endcomment %} {{ url }}/cases/"
-    )
-    assert text_outside_translation(source) == ["Case", "Bye"]
-
-
-def marked_strings() -> set[str]:
-    """Every msgid marked in the mail templates and in the Python code (gettext_lazy,
-    ngettext, ...), found the way makemessages finds them."""
-    keywords = {
-        "_": None, "gettext": None, "gettext_lazy": None, "ngettext": (1, 2),
-        "ngettext_lazy": (1, 2), "pgettext": ((1, "c"), 2), "pgettext_lazy": ((1, "c"), 2),
-    }
-    sources = [
-        # templatize gives gettext() calls among filler, one per line; indentation aside,
-        # it reads as Python.
-        "\n".join(
-            line.strip() for line in
-            templatize(path.read_text(encoding="utf-8"), origin=str(path)).splitlines()
-        )
-        for path in mail_templates()
-    ]
-    sources += [
-        path.read_text(encoding="utf-8") for path in PACKAGE.rglob("*.py")
-        if "tests" not in path.parts and "migrations" not in path.parts
-    ]
-    found = set()
-    for source in sources:
-        for _line, _func, messages, _comments in extract_python(
-            io.BytesIO(source.encode("utf-8")), keywords, [], {}
-        ):
-            first = messages[0] if isinstance(messages, tuple | list) else messages
-            if first:
-                found.add(first)
-    return found
-
-
-def test_every_marked_string_has_its_arabic_translation() -> None:
-    catalog = read_catalog("ar")
-    marked = marked_strings()
-    # The extraction sees templates and Python alike
-    assert {"Hello %(name)s,", "High (Critical)", "%(count)d hour"} <= marked
-    translated = {
-        (m.id if isinstance(m.id, str) else m.id[0])
-        for m in catalog if m.id and not m.fuzzy
-        and all(m.string if isinstance(m.string, tuple) else [m.string])
-    }
-    missing = sorted(marked - translated)
-    assert missing == [], f"translate these in casedesk/locale/ar (make messages): {missing}"
-
-
-def test_the_arabic_catalog_has_no_fuzzy_or_empty_entries_and_arabic_plurals() -> None:
-    catalog = read_catalog("ar")
-    assert catalog.num_plurals == 6
-    for message in catalog:
-        if not message.id:
-            continue
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        assert not message.fuzzy, message.id
-        assert all(strings), message.id
-        assert len(strings) == (6 if message.pluralizable else 1), message.id
-
-
-@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES if code != "en"])
-def test_the_committed_mo_is_the_compiled_po(language: str) -> None:
-    catalog = read_catalog(language)
-    expected: dict[Any, str] = {}
-    for message in catalog:
-        if not message.id or message.fuzzy:
-            continue
-        if isinstance(message.string, tuple | list):
-            for index, string in enumerate(message.string):
-                expected[(message.id[0], index)] = string
-        else:
-            expected[message.id] = str(message.string)
-    mo = LOCALE / language / "LC_MESSAGES" / "django.mo"
-    with open(mo, "rb") as handle:
-        compiled = gettext.GNUTranslations(handle)
-    actual = {k: v for k, v in compiled._catalog.items() if k != ""}  # type: ignore[attr-defined]
-    assert actual == expected, (
-        f"{mo.relative_to(PACKAGE.parent)} is out of date: run `make compile-messages`"
-    )
