@@ -349,3 +349,15 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.name}"
+
+
+class TermsToken(models.Model):
+    """One row whose token changes, by database triggers (migration 0007), whenever a
+    plan, target, calendar, weekly hours or holiday row is inserted, updated or deleted:
+    the processes that cache those (casedesk.sla.terms) compare it to know when to reload.
+    Never written by the application."""
+
+    token = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.token
