@@ -39,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -126,15 +127,28 @@ class Scope:
     organization: Organization | None = None
     plan: Plan | None = None
 
+    @cached_property
+    def plan_is_default(self) -> bool:
+        """Whether the plan filter also keeps the cases on no plan (read once a report)."""
+        if self.plan is None:
+            return False
+        default = Plan.default()
+        return default is not None and default.pk == self.plan.pk
+
     def cases(self, prefix: str = "") -> Q:
-        """The cases in scope, as a filter on Ticket (or on a model through `prefix`)."""
+        """The cases in scope, as a filter on Ticket (or on a model through `prefix`).
+
+        A plain join to the organization: with the indexes tickets 0011 added, the
+        database reads a message's, clock's or escalation's case and organization from
+        indexes alone, so a report for a plan or an organization costs what an
+        unfiltered one does (a list of the plan's organization ids, tried first, made
+        SQLite start from the organizations and read every case of the plan)."""
         q = Q()
         if self.organization is not None:
             q &= Q(**{f"{prefix}organization": self.organization})
         if self.plan is not None:
             on_plan = Q(**{f"{prefix}organization__plan": self.plan})
-            default = Plan.default()
-            if default is not None and default.pk == self.plan.pk:
+            if self.plan_is_default:
                 on_plan |= Q(**{f"{prefix}organization__isnull": True})
                 on_plan |= Q(**{f"{prefix}organization__plan__isnull": True})
             q &= on_plan
