@@ -132,6 +132,9 @@ def sla_chart(table: Table) -> bytes:
     right.set_xlabel(_("First response (%(unit)s)") % {"unit": unit})
     _legend_above(right)
     right.margins(x=0.1)
+    if not any(medians + p90s):
+        # All answered within the minute: an axis from 0, not one centred on nothing.
+        right.set_xlim(0, 1)
     return _svg(figure)
 
 
