@@ -77,12 +77,15 @@ def size_label(cases: int) -> str:
 class Database:
     """A database seeded with `cases` cases, reused across runs while it still matches."""
 
-    def __init__(self, vendor: str, cases: int) -> None:
+    def __init__(self, vendor: str, cases: int, pg_name: str = "") -> None:
         self.vendor = vendor
         self.cases = cases
         label = size_label(cases)
-        self.data_dir = VAR / f"{vendor}-{label}"
-        self.pg_name = f"casedesk_bench{label}"
+        # Several checkouts share one PostgreSQL server: --pg-name keeps each one's own
+        # database apart (its summary then lives in a folder named after it too).
+        self.pg_name = pg_name.replace("{size}", label) if pg_name else f"casedesk_bench{label}"
+        suffix = f"-{self.pg_name}" if vendor == "postgres" and pg_name else ""
+        self.data_dir = VAR / f"{vendor}-{label}{suffix}"
         self.summary_path = self.data_dir / "seed.json"
 
     @property
@@ -205,8 +208,9 @@ class Database:
         return summary
 
 
-def prepared(vendor: str, cases: int) -> tuple[Database, dict[str, Any], bool]:
-    db = Database(vendor, cases)
+def prepared(vendor: str, cases: int, pg_name: str = "",
+             ) -> tuple[Database, dict[str, Any], bool]:
+    db = Database(vendor, cases, pg_name)
     summary = db.ready()
     if summary:
         print(f"-- {vendor}: reusing the {cases:,}-case database ({db.data_dir.name}"
@@ -597,6 +601,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-peer", action="store_true",
                         help="Print the peer's last figures at this size (var/peer-dh) "
                         "instead of measuring it again (minutes at a million tickets).")
+    parser.add_argument("--pg-name", default="",
+                        help="The PostgreSQL database to seed and measure, {size} standing for "
+                        "the size (default casedesk_bench{size}, e.g. casedesk_bench1m).")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
@@ -627,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         summaries: dict[int, Any] = {}
         for cases in sizes:
             try:
-                db, summary, _fresh = prepared(vendor, cases)
+                db, summary, _fresh = prepared(vendor, cases, args.pg_name)
                 summaries[cases] = summary
                 results[cases] = run_measure(db, summary, args.samples, args.budget)
             except (BenchError, OSError, subprocess.SubprocessError, ValueError) as exc:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
+from django.utils.translation import gettext as _
 from matplotlib.figure import Figure
 
 from casedesk.reports.queries import Column, Table
@@ -49,7 +50,8 @@ def _svg(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _empty(message: str = "Nothing to show for this period.") -> bytes:
+def _empty(message: str = "") -> bytes:
+    message = message or _("Nothing to show for this period.")
     figure = Figure(figsize=(WIDTH, 1.2))
     figure.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#444444")
     return _svg(figure)
@@ -110,26 +112,29 @@ def sla_chart(table: Table) -> bytes:
     shares = [row[5] for row in rows]
     left.barh(positions, [s or 0 for s in shares], height=0.7, color=COLOURS[0])
     for position, value in zip(positions, shares, strict=True):
-        text = "no decided clocks" if value is None else f" {value:.1f}%"
+        text = _("no decided clocks") if value is None else f" {value:.1f}%"
         left.text(value or 0, position, text, va="center", fontsize=9)
     left.set_xlim(0, 115)
     left.set_xticks([0, 25, 50, 75, 100])
     left.set_yticks(positions, labels)
     left.invert_yaxis()
-    left.set_xlabel("Share met (%)")
+    left.set_xlabel(_("Share met (%)"))
 
     longest = max([row[7] or 0 for row in rows] + [0])
     hours = longest > 180
-    scale, unit = (60.0, "hours") if hours else (1.0, "minutes")
+    scale, unit = (60.0, _("hours")) if hours else (1.0, _("minutes"))
     medians = [(row[6] or 0) / scale for row in rows]
     p90s = [(row[7] or 0) / scale for row in rows]
     right.barh([p - 0.18 for p in positions], medians, height=0.36, color=COLOURS[2],
-               label="Median")
+               label=_("Median"))
     right.barh([p + 0.18 for p in positions], p90s, height=0.36, color=COLOURS[1],
-               hatch="//", edgecolor="white", label="90th percentile")
-    right.set_xlabel(f"First response ({unit})")
+               hatch="//", edgecolor="white", label=_("90th percentile"))
+    right.set_xlabel(_("First response (%(unit)s)") % {"unit": unit})
     _legend_above(right)
     right.margins(x=0.1)
+    if not any(medians + p90s):
+        # All answered within the minute: an axis from 0, not one centred on nothing.
+        right.set_xlim(0, 1)
     return _svg(figure)
 
 
@@ -140,10 +145,10 @@ def timeline_chart(table: Table) -> bytes:
     # matplotlib's stubs want numbers; it converts dates itself.
     days: Any = [row[0] for row in rows]
     axes.plot(days, [row[1] for row in rows], color=COLOURS[0], marker="o", markersize=3,
-              linewidth=1.6, label="Opened")
+              linewidth=1.6, label=_("Opened"))
     axes.plot(days, [row[2] for row in rows], color=COLOURS[3], marker="s", markersize=3,
-              linewidth=1.6, linestyle="--", label="Resolved")
-    axes.set_ylabel("Cases")
+              linewidth=1.6, linestyle="--", label=_("Resolved"))
+    axes.set_ylabel(_("Cases"))
     axes.set_ylim(bottom=0)
     _legend_above(axes)
     axes.grid(axis="y", color="#dddddd", linewidth=0.6)
@@ -161,7 +166,7 @@ def render(table: Table) -> bytes:
     if table.slug == "timeline":
         return timeline_chart(table)
     if table.slug == "escalations":
-        return _stacked(table, "Escalations", horizontal=True,
+        return _stacked(table, _("Escalations"), horizontal=True,
                         value_columns=range(1, len(table.columns) - 1))
     if table.slug == "backlog":
         # One bar per age bucket, split by status: the columns become the bars.
@@ -170,20 +175,26 @@ def render(table: Table) -> bytes:
             Column(str(row[0])) for row in table.rows]])
         flipped.rows = [[table.columns[c].label, *[row[c] for row in table.rows]]
                         for c in columns]
-        return _stacked(flipped, "Open cases", horizontal=False,
+        return _stacked(flipped, _("Open cases"), horizontal=False,
                         value_columns=range(1, len(flipped.columns)))
     if table.slug == "volume":
-        return _stacked(table, _top_title("Cases opened", table),
+        return _stacked(table, _top_title(_("Cases opened"), table),
                         horizontal=True, value_columns=range(1, len(table.columns) - 2),
                         rows=table.rows[:MOST_BARS])
     if table.slug == "agents":
-        return _stacked(table, _top_title("Replies, notes and cases resolved", table, "agents"),
+        return _stacked(table, _top_title(_("Replies, notes and cases resolved"), table,
+                                          agents=True),
                         horizontal=True, value_columns=[1, 2, 3],
                         rows=table.rows[:MOST_BARS])
     raise ValueError(f"No chart for {table.slug!r}.")
 
 
-def _top_title(label: str, table: Table, things: str = "categories") -> str:
+def _top_title(label: str, table: Table, *, agents: bool = False) -> str:
     if len(table.rows) > MOST_BARS:
-        return f"{label} (the first {MOST_BARS} of {len(table.rows)} {things}; all in the table)"
+        values = {"label": label, "shown": MOST_BARS, "all": len(table.rows)}
+        if agents:
+            return _("%(label)s (the first %(shown)s of %(all)s agents; all in the "
+                     "table)") % values
+        return _("%(label)s (the first %(shown)s of %(all)s categories; all in the "
+                 "table)") % values
     return label

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.models import Organization
 from casedesk.reports.queries import MAX_DAYS
@@ -21,23 +23,25 @@ class DateInput(forms.DateInput):
 
 class ReportForm(forms.Form):
     start = forms.DateField(
-        label="From", widget=DateInput(format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD, such as 2026-03-01.",
-                        "required": "Enter the first day of the report."},
+        label=_("From"), widget=DateInput(format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD, such as 2026-03-01."),
+                        "required": _("Enter the first day of the report.")},
     )
     end = forms.DateField(
-        label="To", widget=DateInput(format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD, such as 2026-03-31.",
-                        "required": "Enter the last day of the report."},
+        label=_("To"), widget=DateInput(format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD, such as 2026-03-31."),
+                        "required": _("Enter the last day of the report.")},
     )
     organization = forms.ModelChoiceField(
-        Organization.objects.order_by("name"), required=False, empty_label="All organizations",
-        error_messages={"invalid_choice": "There is no such organization: pick one from "
-                        "the list."},
+        Organization.objects.order_by("name"), required=False, label=_("Organization"),
+        empty_label=_("All organizations"),
+        error_messages={"invalid_choice": _("There is no such organization: pick one from "
+                                            "the list.")},
     )
     plan = forms.ModelChoiceField(
-        Plan.objects.order_by("name"), required=False, empty_label="All plans",
-        error_messages={"invalid_choice": "There is no such plan: pick one from the list."},
+        Plan.objects.order_by("name"), required=False, label=_("Plan"),
+        empty_label=_("All plans"),
+        error_messages={"invalid_choice": _("There is no such plan: pick one from the list.")},
     )
 
     @classmethod
@@ -55,12 +59,13 @@ class ReportForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
-                self.add_error("end", "The last day is before the first day.")
+                self.add_error("end", gettext("The last day is before the first day."))
             elif (end - start).days + 1 > MAX_DAYS:
                 self.add_error(
                     "start",
-                    f"A report covers at most {MAX_DAYS} days (about three years): "
-                    "choose a later first day or an earlier last day.",
+                    gettext("A report covers at most %(days)s days (about three years): "
+                            "choose a later first day or an earlier last day.")
+                    % {"days": MAX_DAYS},
                 )
         return data
 

@@ -39,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,8 @@ from django.db.models import (
     QuerySet,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casedesk.accounts.models import Organization, User
 from casedesk.core.choices import Priority
@@ -63,12 +66,12 @@ SECTIONS = ("sla", "escalations", "backlog", "volume", "timeline", "agents")
 # hand, and a bound on what one request may ask the database to read.
 MAX_DAYS = 3 * 366
 # The backlog's age buckets: (label, lower bound inclusive, upper bound exclusive).
-AGE_BUCKETS: list[tuple[str, timedelta | None, timedelta | None]] = [
-    ("Under 1 day", None, timedelta(days=1)),
-    ("1-3 days", timedelta(days=1), timedelta(days=3)),
-    ("3-7 days", timedelta(days=3), timedelta(days=7)),
-    ("7-30 days", timedelta(days=7), timedelta(days=30)),
-    ("Over 30 days", timedelta(days=30), None),
+AGE_BUCKETS: list[tuple[Any, timedelta | None, timedelta | None]] = [
+    (gettext_lazy("Under 1 day"), None, timedelta(days=1)),
+    (gettext_lazy("1-3 days"), timedelta(days=1), timedelta(days=3)),
+    (gettext_lazy("3-7 days"), timedelta(days=3), timedelta(days=7)),
+    (gettext_lazy("7-30 days"), timedelta(days=7), timedelta(days=30)),
+    (gettext_lazy("Over 30 days"), timedelta(days=30), None),
 ]
 FIRST_RESPONSE = Clock.Kind.FIRST_RESPONSE
 
@@ -126,15 +129,28 @@ class Scope:
     organization: Organization | None = None
     plan: Plan | None = None
 
+    @cached_property
+    def plan_is_default(self) -> bool:
+        """Whether the plan filter also keeps the cases on no plan (read once a report)."""
+        if self.plan is None:
+            return False
+        default = Plan.default()
+        return default is not None and default.pk == self.plan.pk
+
     def cases(self, prefix: str = "") -> Q:
-        """The cases in scope, as a filter on Ticket (or on a model through `prefix`)."""
+        """The cases in scope, as a filter on Ticket (or on a model through `prefix`).
+
+        A plain join to the organization: with the indexes tickets 0011 added, the
+        database reads a message's, clock's or escalation's case and organization from
+        indexes alone, so a report for a plan or an organization costs what an
+        unfiltered one does (a list of the plan's organization ids, tried first, made
+        SQLite start from the organizations and read every case of the plan)."""
         q = Q()
         if self.organization is not None:
             q &= Q(**{f"{prefix}organization": self.organization})
         if self.plan is not None:
             on_plan = Q(**{f"{prefix}organization__plan": self.plan})
-            default = Plan.default()
-            if default is not None and default.pk == self.plan.pk:
+            if self.plan_is_default:
                 on_plan |= Q(**{f"{prefix}organization__isnull": True})
                 on_plan |= Q(**{f"{prefix}organization__plan__isnull": True})
             q &= on_plan
@@ -234,11 +250,11 @@ def sla_compliance(period: Period, scope: Scope, now: datetime) -> Table:
     _count, overall = times.get((), (0, [None, None]))
 
     plans = dict(Plan.objects.values_list("pk", "name"))
-    table = Table("sla", "SLA compliance: first response", [
-        Column("Plan", "text"), Column("Priority", "text"), Column("Met"),
-        Column("Breached"), Column("Waiting"), Column("Share met", "percent", "%"),
-        Column("Median first response", "minutes", "minutes"),
-        Column("90th percentile first response", "minutes", "minutes"),
+    table = Table("sla", _("SLA compliance: first response"), [
+        Column(_("Plan"), "text"), Column(_("Priority"), "text"), Column(_("Met")),
+        Column(_("Breached")), Column(_("Waiting")), Column(_("Share met"), "percent", "%"),
+        Column(_("Median first response"), "minutes", _("minutes")),
+        Column(_("90th percentile first response"), "minutes", _("minutes")),
     ])
     grouped.sort(key=lambda r: (plans.get(r["plan_id"], ""), r["priority"]))
     for row in grouped:
@@ -253,12 +269,12 @@ def sla_compliance(period: Period, scope: Scope, now: datetime) -> Table:
     if table.rows:
         met_all = sum(r[2] for r in table.rows)
         breached_all = sum(r[3] for r in table.rows)
-        table.totals = ["All plans", "All priorities", met_all, breached_all,
+        table.totals = [_("All plans"), _("All priorities"), met_all, breached_all,
                         sum(r[4] for r in table.rows), share(met_all, met_all + breached_all),
                         minutes(overall[0]), minutes(overall[1])]
-    table.note = ("First-response clocks started in the period. Share met = met / (met + "
-                  "breached); waiting clocks are not yet decided. Response times run from "
-                  "the case's opening to the first public agent reply, pauses included.")
+    table.note = _("First-response clocks started in the period. Share met = met / (met + "
+                   "breached); waiting clocks are not yet decided. Response times run from "
+                   "the case's opening to the first public agent reply, pauses included.")
     return table
 
 
@@ -279,10 +295,11 @@ def escalations(period: Period, scope: Scope) -> Table:
         levels.add(row["to_level"])
     names = level_names()
     ordered = sorted(levels)
-    table = Table("escalations", "Escalations by source and level", [
-        Column("Source", "text"),
-        *[Column(f"To level {n}" + (f" ({names[n]})" if n in names else "")) for n in ordered],
-        Column("Total"),
+    table = Table("escalations", _("Escalations by source and level"), [
+        Column(_("Source"), "text"),
+        *[Column(_("To level %(level)s (%(name)s)") % {"level": n, "name": names[n]}
+          if n in names else _("To level %(level)s") % {"level": n}) for n in ordered],
+        Column(_("Total")),
     ])
     for source in Escalation.Source:
         cells = by_source.get(source.value)
@@ -291,8 +308,8 @@ def escalations(period: Period, scope: Scope) -> Table:
             table.rows.append([str(source.label), *counts_row, sum(counts_row)])
     if table.rows:
         columns = list(zip(*[r[1:] for r in table.rows], strict=True))
-        table.totals = ["All sources", *[sum(c) for c in columns]]
-    table.note = "Every move between levels made in the period, by the level moved to."
+        table.totals = [_("All sources"), *[sum(c) for c in columns]]
+    table.note = _("Every move between levels made in the period, by the level moved to.")
     return table
 
 
@@ -314,9 +331,9 @@ def backlog(scope: Scope, now: datetime) -> Table:
         .values("status").annotate(**buckets).order_by(),
     )
     rows = {row["status"]: row for row in grouped}
-    table = Table("backlog", "Backlog by age and status", [
-        Column("Status", "text"), *[Column(label) for label, _, _ in AGE_BUCKETS],
-        Column("Total"),
+    table = Table("backlog", _("Backlog by age and status"), [
+        Column(_("Status"), "text"), *[Column(str(label)) for label, _low, _high in AGE_BUCKETS],
+        Column(_("Total")),
     ])
     for status in Ticket.OPEN_STATUSES:
         row = rows.get(status)
@@ -325,8 +342,9 @@ def backlog(scope: Scope, now: datetime) -> Table:
             table.rows.append([str(Ticket.Status(status).label), *cells, sum(cells)])
     if table.rows:
         columns = list(zip(*[r[1:] for r in table.rows], strict=True))
-        table.totals = ["All open", *[sum(c) for c in columns]]
-    table.note = "Cases open now, by time since they were opened; the period does not apply."
+        table.totals = [_("All open"), *[sum(c) for c in columns]]
+    table.note = _("Cases open now, by time since they were opened; the period does not "
+                   "apply.")
     return table
 
 
@@ -347,21 +365,22 @@ def volume(period: Period, scope: Scope) -> Table:
     used = {ch for cells in by_category.values() for ch in cells}
     channels = [ch for ch in Ticket.Channel if ch.value in used]
     names = dict(Category.objects.values_list("pk", "name"))
-    table = Table("volume", "Volume by category and channel", [
-        Column("Category", "text"), *[Column(str(ch.label)) for ch in channels], Column("Total"),
-        Column("Share", "percent", "%"),
+    table = Table("volume", _("Volume by category and channel"), [
+        Column(_("Category"), "text"), *[Column(str(ch.label)) for ch in channels],
+        Column(_("Total")),
+        Column(_("Share"), "percent", "%"),
     ])
     total = sum(sum(cells.values()) for cells in by_category.values())
     order = sorted(by_category, key=lambda pk: (pk is None, -sum(by_category[pk].values()),
                                                 names.get(pk, "") if pk else ""))
     for pk in order:
         cells = [by_category[pk].get(ch.value, 0) for ch in channels]
-        label = names.get(pk, "?") if pk is not None else "No category"
+        label = names.get(pk, "?") if pk is not None else _("No category")
         table.rows.append([label, *cells, sum(cells), share(sum(cells), total)])
     if table.rows:
         columns = list(zip(*[r[1:-1] for r in table.rows], strict=True))
-        table.totals = ["All categories", *[sum(c) for c in columns], share(total, total)]
-    table.note = "Cases opened in the period."
+        table.totals = [_("All categories"), *[sum(c) for c in columns], share(total, total)]
+    table.note = _("Cases opened in the period.")
     return table
 
 
@@ -382,15 +401,18 @@ def timeline(period: Period, scope: Scope) -> Table:
         ),
         "resolved_at",
     )
-    label = {"day": "Day", "week": "Week from", "month": "Month"}[period.step]
-    table = Table("timeline", f"Cases opened and resolved per {period.step}", [
-        Column(label, "date"), Column("Opened"), Column("Resolved"),
+    label = {"day": _("Day"), "week": _("Week from"), "month": _("Month")}[period.step]
+    title = {"day": _("Cases opened and resolved per day"),
+             "week": _("Cases opened and resolved per week"),
+             "month": _("Cases opened and resolved per month")}[period.step]
+    table = Table("timeline", title, [
+        Column(label, "date"), Column(_("Opened")), Column(_("Resolved")),
     ])
     for first in period.buckets():
         table.rows.append([first, opened.get(first, 0), resolved.get(first, 0)])
-    table.totals = ["Total", sum(opened.values()), sum(resolved.values())]
-    table.note = (f"In the report's time zone ({period.zone.key}). Resolved: the cases whose "
-                  "last resolution falls in the period.")
+    table.totals = [_("Total"), sum(opened.values()), sum(resolved.values())]
+    table.note = _("In the report's time zone (%(zone)s). Resolved: the cases whose "
+                   "last resolution falls in the period.") % {"zone": period.zone.key}
     return table
 
 
@@ -407,14 +429,17 @@ def agent_activity(period: Period, scope: Scope) -> Table:
     # every message of every agent through the author index, not the period's.
     messages = (
         Message.objects.filter(scope.cases("ticket__"), author__role=User.Role.AGENT, **in_period)
-        .values("author_id", "kind").annotate(n=Count("pk")).order_by()
+        # COUNT(*), not COUNT(id): PostgreSQL then answers from the (created_at, author,
+        # kind, case) index alone instead of reading 5 million rows (2.4 s -> 0.3 s at a
+        # million cases); SQLite keeps the id in every index either way.
+        .values("author_id", "kind").annotate(n=Count("*")).order_by()
     )
     resolved = (
         Ticket.objects.filter(
             scope.cases(), assignee__isnull=False,
             resolved_at__gte=period.since, resolved_at__lt=period.until,
         )
-        .values("assignee_id").annotate(n=Count("pk")).order_by()
+        .values("assignee_id").annotate(n=Count("*")).order_by()
     )
     # Who gave each first response: the agent's public message that met the clock. A
     # join (not a subquery per clock), so PostgreSQL can hash it; the message is written
@@ -447,23 +472,24 @@ def agent_activity(period: Period, scope: Scope) -> Table:
     for (responder,), (count, (median,)) in by_responder.items():
         stats[responder].update(responses=count, median=median)
     people = dict(User.objects.filter(pk__in=list(stats)).values_list("pk", "full_name"))
-    table = Table("agents", "Agent activity", [
-        Column("Agent", "text"), Column("Public replies"), Column("Internal notes"),
-        Column("Cases resolved"), Column("First responses"),
-        Column("Median first response", "minutes", "minutes"),
+    table = Table("agents", _("Agent activity"), [
+        Column(_("Agent"), "text"), Column(_("Public replies")), Column(_("Internal notes")),
+        Column(_("Cases resolved")), Column(_("First responses")),
+        Column(_("Median first response"), "minutes", _("minutes")),
     ])
     for pk, row in sorted(
         stats.items(), key=lambda item: (-item[1]["public"], people.get(item[0], ""))
     ):
         table.rows.append([
-            people.get(pk) or f"User {pk}", row["public"], row["internal"], row["resolved"],
+            people.get(pk) or _("User %(id)s") % {"id": pk}, row["public"], row["internal"],
+            row["resolved"],
             row["responses"], minutes(row["median"]),
         ])
     if table.rows:
-        table.totals = ["All agents", *[sum(r[n] for r in table.rows) for n in range(1, 5)],
+        table.totals = [_("All agents"), *[sum(r[n] for r in table.rows) for n in range(1, 5)],
                         minutes(overall)]
-    table.note = ("Replies and notes written, cases resolved while assigned to the agent, "
-                  "and first responses given in the period.")
+    table.note = _("Replies and notes written, cases resolved while assigned to the agent, "
+                   "and first responses given in the period.")
     return table
 
 

@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from casedesk.accounts.models import User
@@ -73,12 +74,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _section(request: HttpRequest, slug: str) -> tuple[Table, Period]:
     if slug not in SECTIONS:
-        raise Http404("No such report.")
+        raise Http404(_("No such report."))
     zone = _zone(request)
     form = _form(request, zone)
     if not form.is_valid():
         # The page shows what is wrong; a chart or a CSV of bad filters is not there.
-        raise Http404("No report for these filters.")
+        raise Http404(_("No report for these filters."))
     data = form.cleaned_data
     period = Period(data["start"], data["end"], zone)
     scope = Scope(data["organization"], data["plan"])

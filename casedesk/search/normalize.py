@@ -43,12 +43,19 @@ _MARKS = re.compile(
 # SQLite's unicode61 tokenizer; PostgreSQL's parser would keep an email or a version
 # number whole, which is why the engines are only ever given words joined by spaces.
 _WORD = re.compile(r"[^\W_]+")
+# The same for ASCII text once lower-cased, a third faster than the Unicode class.
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 # Longer "words" are encoded data (base64, hashes), not something anyone types.
 MAX_WORD = 60
 
 
 def normalize(text: str) -> str:
     """`text` folded for comparison (see the module's docstring). Idempotent."""
+    if text.isascii():
+        # What the steps below give ASCII (nothing to compose, fold beyond lower case,
+        # translate or strip), at a twentieth of the cost: most mail is ASCII, and a
+        # rebuild normalizes every message (5 million at a million cases).
+        return text.lower()
     text = unicodedata.normalize("NFKC", text).casefold().translate(_ARABIC)
     text = _MARKS.sub("", unicodedata.normalize("NFKD", text))
     # NFKC again: recomposes what NFKD split and is not a mark we drop (Hangul, kana), and
@@ -59,6 +66,8 @@ def normalize(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The searchable words of `text`, normalized, in order."""
+    if text.isascii():
+        return [w for w in _ASCII_WORD.findall(text.lower()) if len(w) <= MAX_WORD]
     return [w for w in _WORD.findall(normalize(text)) if len(w) <= MAX_WORD]
 
 

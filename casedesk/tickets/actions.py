@@ -11,17 +11,15 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from casedesk.accounts.actions import get_or_create_contact, invite, needs_invitation
-from casedesk.accounts.models import User, language_for, normalize_email
+from casedesk.accounts.models import User, language_for
 from casedesk.core.choices import Priority
 from casedesk.core.files import CheckedFile
 from casedesk.core.format import duration_text_lazy
@@ -30,16 +28,28 @@ from casedesk.mail.models import OutboundMail
 from casedesk.search import index as search_index
 from casedesk.sla import clocks as sla_clocks
 from casedesk.sla.models import Clock, Plan
-from casedesk.tickets.access import cases_visible_to_contact
 from casedesk.tickets.models import (
     Attachment,
     CaseCounter,
-    CaseLink,
     Category,
     Event,
     Message,
     Ticket,
 )
+
+if TYPE_CHECKING:
+    from casedesk.tickets.relations import (  # noqa: F401 - re-exported, see _RELATIONS
+        MergeResult,
+        add_cc,
+        check_merge,
+        link_cases,
+        lock_tickets,
+        merge_cases,
+        parse_addresses,
+        queue_merge_mail,
+        remove_cc,
+        unlink_cases,
+    )
 
 
 def allocate_case_id() -> int:
@@ -318,11 +328,22 @@ class ActionError(Exception):
     """A change that is not allowed now; the message is for the person who asked."""
 
 
+def refuse_if_merged(ticket: Ticket) -> None:
+    """A merged case is closed for good: its thread and clocks live on the surviving case,
+    and reopening it would split the conversation again."""
+    if ticket.merged_into_id is not None:
+        raise ActionError(
+            f"Case {ticket.pk} was merged into case {ticket.merged_into_id}: its status "
+            f"cannot change. Work on case {ticket.merged_into_id} instead."
+        )
+
+
 def change_status(ticket_id: int, actor: User, status: str) -> Ticket:
     if status not in Ticket.Status.values:
         raise ActionError(f"“{status}” is not a status.")
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
+        refuse_if_merged(ticket)
         _set_status(ticket, actor, status)
     return ticket
 
@@ -468,6 +489,7 @@ def queue_reply_mail(ticket: Ticket, message: Message, attachments: list[Attachm
 def close_by_contact(ticket_id: int, contact: User) -> Ticket:
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
+        refuse_if_merged(ticket)
         if ticket.status == Ticket.Status.CLOSED:
             raise ActionError(f"Case {ticket.pk} is already closed.")
         _set_status(ticket, contact, Ticket.Status.CLOSED, reason="closed_by_customer")
@@ -477,6 +499,7 @@ def close_by_contact(ticket_id: int, contact: User) -> Ticket:
 def reopen_by_contact(ticket_id: int, contact: User) -> Ticket:
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
+        refuse_if_merged(ticket)
         if ticket.is_open:
             raise ActionError(f"Case {ticket.pk} is already open.")
         _set_status(ticket, contact, Ticket.Status.OPEN, reason="reopened_by_customer")
@@ -484,216 +507,21 @@ def reopen_by_contact(ticket_id: int, contact: User) -> Ticket:
 
 
 # ------------------------------------------------------------------ merge, links, CCs
+# They live in casedesk.tickets.relations (which imports this module's helpers); the names
+# still import from here, loaded on first use so that neither module imports the other at
+# load time.
+_RELATIONS = frozenset({
+    "MergeResult", "add_cc", "check_merge", "link_cases", "lock_tickets", "merge_cases",
+    "parse_addresses", "queue_merge_mail", "remove_cc", "unlink_cases",
+})
 
 
-def lock_tickets(ticket_ids: Iterable[int]) -> dict[int, Ticket]:
-    """The cases that exist among `ticket_ids`, locked until the caller's transaction ends.
+def __getattr__(name: str) -> Any:
+    if name in _RELATIONS:
+        from casedesk.tickets import relations
 
-    Rows are locked in Case ID order: two agents locking the same pair from either side
-    (A into B, B into A) then queue up instead of deadlocking.
-    """
-    tickets = (
-        # of=self: lock the cases only, not the requesters' rows joined in.
-        Ticket.objects.select_for_update(of=("self",)).filter(pk__in=set(ticket_ids))
-        .select_related("requester").order_by("pk")
-    )
-    return {ticket.pk: ticket for ticket in tickets}
-
-
-def _agent_check(actor: User) -> None:
-    if not actor.is_agent or not actor.is_active:
-        raise ActionError("Only agents can change how cases relate to each other.")
-
-
-def _lock_pair(first_id: int, second_id: int, what: str) -> tuple[Ticket, Ticket]:
-    if first_id == second_id:
-        raise ActionError(f"Case {first_id} cannot be {what} itself.")
-    locked = lock_tickets([first_id, second_id])
-    for wanted in (first_id, second_id):
-        if wanted not in locked:
-            raise ActionError(f"There is no case {wanted}.")
-    return locked[first_id], locked[second_id]
-
-
-@dataclass(frozen=True)
-class MergeResult:
-    source: Ticket
-    target: Ticket
-    messages: int
-    attachments: int
-    cc_added: tuple[str, ...]
-
-
-def check_merge(source: Ticket, target: Ticket) -> None:
-    """Raise ActionError if `source` may not be merged into `target` (see merge_cases).
-    merge_cases checks again under its locks; call this alone only to preview."""
-    if source.pk == target.pk:
-        raise ActionError(f"Case {source.pk} cannot be merged into itself.")
-    if source.merged_into_id is not None:
-        raise ActionError(
-            f"Case {source.pk} was already merged into case {source.merged_into_id}."
-        )
-    if target.merged_into_id is not None:
-        raise ActionError(
-            f"Case {target.pk} was itself merged into case {target.merged_into_id}: "
-            f"merge into case {target.merged_into_id} instead."
-        )
-    if target.status == Ticket.Status.CLOSED:
-        raise ActionError(
-            f"Case {target.pk} is closed: reopen it first, or merge it into "
-            f"case {source.pk} instead."
-        )
-
-
-def merge_cases(source_id: int, target_id: int, actor: User) -> MergeResult:
-    """Merge case `source_id` into case `target_id`, all or nothing.
-
-    The source's messages and attachments move to the target (rows re-pointed; stored
-    files stay where they are), its CCs and its requester (when another person) join the
-    target's CCs, it is closed with `merged_into` set and its SLA clocks stopped, both
-    cases get an event, and both requesters are mailed once the change commits. The old
-    Case ID keeps leading to the target (tickets.access.resolve_merged).
-
-    Refused with ActionError, changing nothing: a case into itself, a missing case, a
-    source already merged, a target that was itself merged (the chain would close on
-    itself or lead on), a closed target, and actors who are not agents.
-    """
-    _agent_check(actor)
-    with transaction.atomic():
-        source, target = _lock_pair(source_id, target_id, "merged into")
-        check_merge(source, target)
-        now = timezone.now()
-        moved = Message.objects.filter(ticket=source).update(ticket=target)
-        files = Attachment.objects.filter(ticket=source).update(ticket=target)
-        added = [*source.cc_list()]
-        if normalize_email(source.requester.email) != normalize_email(target.requester.email):
-            added.append(source.requester.email)
-        cc = merged_cc(target.cc_emails, added, target.requester.email)
-        cc_added = tuple(a for a in cc.split() if a not in target.cc_list())
-        touch(
-            target, cc_emails=cc, updated_at=now,
-            last_message_at=max(target.last_message_at, source.last_message_at),
-        )
-        record(
-            target, Event.Kind.MERGED_FROM, actor, source=source.pk, subject=source.subject,
-            messages=moved, attachments=files, cc_added=list(cc_added),
-        )
-        touch(source, merged_into=target, updated_at=now)
-        event = record(
-            source, Event.Kind.MERGED_INTO, actor, target=target.pk, subject=target.subject,
-            messages=moved, attachments=files,
-        )
-        # Cancelled, not met: nobody answered on this case; the target's clocks go on.
-        sla_clocks.on_merge(source, into=target.pk, at=event.created_at)
-        _set_status(source, actor, Ticket.Status.CLOSED, reason="merged")
-        queue_merge_mail(source, target)
-        # The moved messages are found on the case they now belong to.
-        search_index.case_changed(target)
-        search_index.case_changed(source)
-    return MergeResult(source, target, moved, files, cc_added)
-
-
-def queue_merge_mail(source: Ticket, target: Ticket) -> None:
-    """Tell both requesters, once each (one mail when it is the same person)."""
-    people = {normalize_email(target.requester.email): target.requester}
-    people.setdefault(normalize_email(source.requester.email), source.requester)
-    for address, person in people.items():
-        # A link to the surviving case only for someone who may open it on the portal.
-        may_open = person.is_agent or cases_visible_to_contact(person).filter(
-            pk=target.pk
-        ).exists()
-        queue_mail(
-            kind=OutboundMail.Kind.OTHER,
-            ticket=target,
-            to=address,
-            subject=case_subject(target),
-            template="tickets/mail/merged.txt",
-            context={
-                "source": source, "target": target, "person": person,
-                "was_source": address == normalize_email(source.requester.email),
-                "was_target": address == normalize_email(target.requester.email),
-                "may_open": may_open,
-            },
-            headers={"X-Casedesk-Case": str(target.pk)},
-        )
-
-
-def link_cases(ticket_id: int, other_id: int, actor: User) -> CaseLink:
-    """Link two related cases, both ways; an event on each."""
-    _agent_check(actor)
-    with transaction.atomic():
-        ticket, other = _lock_pair(ticket_id, other_id, "linked with")
-        low, high = sorted((ticket.pk, other.pk))
-        if CaseLink.objects.filter(low_id=low, high_id=high).exists():
-            raise ActionError(f"Cases {ticket.pk} and {other.pk} are already linked.")
-        link = CaseLink.objects.create(low_id=low, high_id=high, created_by=actor)
-        for one, two in ((ticket, other), (other, ticket)):
-            touch(one)
-            record(one, Event.Kind.LINKED, actor, other=two.pk, subject=two.subject)
-    return link
-
-
-def unlink_cases(ticket_id: int, other_id: int, actor: User) -> None:
-    _agent_check(actor)
-    with transaction.atomic():
-        ticket, other = _lock_pair(ticket_id, other_id, "unlinked from")
-        low, high = sorted((ticket.pk, other.pk))
-        deleted, _ = CaseLink.objects.filter(low_id=low, high_id=high).delete()
-        if not deleted:
-            raise ActionError(f"Cases {ticket.pk} and {other.pk} are not linked.")
-        for one, two in ((ticket, other), (other, ticket)):
-            touch(one)
-            record(one, Event.Kind.UNLINKED, actor, other=two.pk, subject=two.subject)
-
-
-def parse_addresses(text: str) -> list[str]:
-    """Addresses separated by commas, semicolons, spaces or lines, normalized, each once."""
-    raw = text.replace(",", " ").replace(";", " ").split()
-    return list(dict.fromkeys(normalize_email(a) for a in raw if a.strip()))
-
-
-def add_cc(ticket_id: int, actor: User, text: str) -> list[str]:
-    """Copy more addresses on the case's mail. Every address must be valid, or none is
-    added; the requester and addresses already copied are refused with a reason."""
-    addresses = parse_addresses(text)
-    if not addresses:
-        raise ActionError("Type at least one email address to copy.")
-    bad = []
-    for address in addresses:
-        try:
-            validate_email(address)
-        except ValidationError:
-            bad.append(address)
-    if bad:
-        raise ActionError(
-            "Not a valid email address: " + ", ".join(bad) + ". Nothing was added."
-        )
-    with transaction.atomic():
-        ticket = lock_ticket(ticket_id)
-        requester = normalize_email(ticket.requester.email)
-        if requester in addresses:
-            raise ActionError(
-                f"{requester} is the requester and gets every reply already. Nothing was added."
-            )
-        already = [a for a in addresses if a in ticket.cc_list()]
-        if already:
-            raise ActionError(
-                "Already copied: " + ", ".join(already) + ". Nothing was added."
-            )
-        touch(ticket, cc_emails=merged_cc(ticket.cc_emails, addresses, requester))
-        record(ticket, Event.Kind.CC_ADDED, actor, addresses=addresses)
-    return addresses
-
-
-def remove_cc(ticket_id: int, actor: User, address: str) -> None:
-    address = normalize_email(address)
-    with transaction.atomic():
-        ticket = lock_ticket(ticket_id)
-        current = ticket.cc_list()
-        if address not in current:
-            raise ActionError(f"{address or 'That address'} is not copied on this case.")
-        touch(ticket, cc_emails="\n".join(a for a in current if a != address))
-        record(ticket, Event.Kind.CC_REMOVED, actor, addresses=[address])
+        return getattr(relations, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def record_bounce(ticket_ids: Iterable[int], *, to: str, reason: str, permanent: bool) -> int:

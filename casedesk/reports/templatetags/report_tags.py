@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -13,13 +14,13 @@ register = template.Library()
 def minutes_text(value: float) -> str:
     """45.5 min; 2 h 05 min; 3 d 4 h."""
     if value < 60:
-        return f"{value:g} min"
+        return _("%(minutes)s min") % {"minutes": f"{value:g}"}
     whole = round(value)
     hours, rest = divmod(whole, 60)
     if hours < 48:
-        return f"{hours} h {rest:02d} min"
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": f"{rest:02d}"}
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
 
 
 @register.filter
