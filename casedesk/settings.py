@@ -254,6 +254,10 @@ if CASEDESK_EMAIL_NEW_CASES not in {"case", "portal"}:
     )
 CASEDESK_ACK_CAP_PER_HOUR = env_int("CASEDESK_ACK_CAP_PER_HOUR", 10, minimum=0)
 
+# A job stays RUNNING under its worker's heartbeat (casedesk.core.lease); a worker silent
+# for this long is taken for dead and its job goes back to the queue for another worker.
+CASEDESK_JOB_LEASE_SECONDS = env_int("CASEDESK_JOB_LEASE_SECONDS", 60, minimum=2)
+
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",

@@ -8,6 +8,10 @@ write lock on SQLite), so no job runs twice.
 Each worker also runs the periodic schedule (casedesk.core.schedule) in a small thread that
 enqueues due periodic tasks; the ticks are claimed through the database, so running many
 workers never enqueues one tick twice. `--no-scheduler` leaves that to the other workers.
+
+A worker killed mid-job does not leave its job RUNNING for ever: a heartbeat thread keeps
+this worker's lease on its job fresh and puts back the jobs of workers whose lease ran out
+(casedesk.core.lease), so another worker runs them again.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from django.conf import settings
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from casedesk.core.lease import Heartbeat
 from casedesk.core.schedule import Scheduler
 
 
@@ -40,7 +45,13 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args: Any, scheduler: bool = True,  # type: ignore[override]
                **options: Any) -> None:
-        loop = Scheduler() if scheduler and not options.get("batch") else None
+        batch = bool(options.get("batch"))
+        loop = Scheduler() if scheduler and not batch else None
+        # A --batch run (tests, one-off drains) finishes what is ready and exits; it holds
+        # no lease, and its jobs are never older than a lease while it is alive.
+        heartbeat = None if batch else Heartbeat(options["worker_id"])
+        if heartbeat is not None:
+            heartbeat.start()
         if loop is not None:
             loop.start()
         try:
@@ -49,6 +60,8 @@ class Command(DbWorkerCommand):
             if loop is not None:
                 loop.stop()
                 loop.thread.join(timeout=5)
+            if heartbeat is not None:
+                heartbeat.stop()
 
     def configure_logging(self, verbosity: int) -> None:
         super().configure_logging(verbosity)
