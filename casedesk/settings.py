@@ -282,9 +282,12 @@ if CASEDESK_REDIS_URL:
         )
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, answering a miss instead of raising while Redis is down.
+            "BACKEND": "casedesk.ops.cache.ResilientRedisCache",
             "LOCATION": CASEDESK_REDIS_URL,
             "KEY_PREFIX": "casedesk",
+            # A Redis that does not answer delays a cache call by at most a second.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
