@@ -177,14 +177,15 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_another_which_completes_it_on
     wait_for(lambda: DBTaskResult.objects.get(pk=job_id).status == "SUCCESSFUL",
              "the job completing", log)
     job = DBTaskResult.objects.get(pk=job_id)
-    assert job.worker_ids == ["first", "second"]
+    assert [w.split("-")[0] for w in job.worker_ids] == ["first", "second"]
     # And its effect happened exactly once, in the second worker
     assert (tmp_path / "effects").read_text().split() == [str(second.pid)]
     assert len(list(tmp_path.glob("started-*"))) == 2
     # And the second worker, stopped cleanly, removes its heartbeat; the dead one's stays
     second.send_signal(signal.SIGTERM)
     assert second.wait(timeout=30) == 0, log.read_text()
-    assert list(WorkerHeartbeat.objects.values_list("worker_id", flat=True)) == ["first"]
+    assert [w.split("-")[0] for w in WorkerHeartbeat.objects.values_list("worker_id", flat=True)
+            ] == ["first"]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -212,3 +213,28 @@ def test_two_workers_scheduling_at_once_enqueue_each_sweep_slot_once(
     assert min(gaps) > 0.9, gaps
     # And every job finished
     assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_restarted_under_the_same_id_still_hands_the_dead_ones_job_on(
+    tmp_path: Path, workers: list[subprocess.Popen[bytes]]
+) -> None:
+    # Given a worker named host-1 (as systemd's casedesk-worker@1 names it), killed mid-job
+    (tmp_path / "hold").touch()
+    log = tmp_path / "workers.log"
+    job_id = hold.enqueue(str(tmp_path)).id
+    workers.append(first := start_worker("host-1", log))
+    wait_for(lambda: list(tmp_path.glob("started-*")), "the worker starting the job", log)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    (tmp_path / "hold").unlink()
+
+    # When it is restarted under the same name
+    workers.append(start_worker("host-1", log))
+
+    # Then the restarted worker does not pass for the dead one: the job is run again
+    wait_for(lambda: DBTaskResult.objects.get(pk=job_id).status == "SUCCESSFUL",
+             "the job completing", log)
+    ids = DBTaskResult.objects.get(pk=job_id).worker_ids
+    assert len(ids) == 2 and ids[0] != ids[1]
+    assert all(w.startswith("host-1-") for w in ids)

@@ -21,6 +21,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
+from django.utils.crypto import get_random_string
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
@@ -30,6 +31,14 @@ from casedesk.core.schedule import Scheduler
 
 def casedesk_queues() -> str:
     return ",".join(settings.TASKS["default"].get("QUEUES", ["default"]))
+
+
+def process_worker_id(given: str) -> str:
+    """The id this process runs jobs and holds leases under: the given id (a name an
+    operator chose, e.g. host-1) plus a random part. A worker restarted with the same
+    --worker-id after dying mid-job must not look like the dead one still alive, or the dead
+    one's job would never be handed on."""
+    return f"{given[:55]}-{get_random_string(8)}"
 
 
 class Command(DbWorkerCommand):
@@ -46,6 +55,7 @@ class Command(DbWorkerCommand):
     def handle(self, *args: Any, scheduler: bool = True,  # type: ignore[override]
                **options: Any) -> None:
         batch = bool(options.get("batch"))
+        options["worker_id"] = process_worker_id(options["worker_id"])
         loop = Scheduler() if scheduler and not batch else None
         # A --batch run (tests, one-off drains) finishes what is ready and exits; it holds
         # no lease, and its jobs are never older than a lease while it is alive.
