@@ -102,3 +102,23 @@ def test_lines_outside_a_request_have_a_null_id(json_lines: io.StringIO) -> None
     log.warning("from a job")
     [record] = [r for r in lines(json_lines) if r["logger"] == "casedesk.tests.ops"]
     assert record["request_id"] is None
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_the_access_log_has_one_line_per_request_with_its_id(
+    client: Client, json_lines: io.StringIO
+) -> None:
+    # Given the access log on (CASEDESK_ACCESS_LOG=true sets this level)
+    access = logging.getLogger("casedesk.access")
+    saved = access.level
+    access.setLevel(logging.INFO)
+    try:
+        response = client.get("/chatty/?secret=not-logged", HTTP_X_REQUEST_ID="req-42")
+    finally:
+        access.setLevel(saved)
+
+    [line] = [r for r in lines(json_lines) if r["logger"] == "casedesk.access"]
+    assert line["request_id"] == response["X-Request-ID"] == "req-42"
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/chatty/", 200)
+    assert line["route"] == "chatty/" and line["duration_ms"] >= 0
+    assert "not-logged" not in json.dumps(line)
