@@ -63,7 +63,7 @@ def test_a_job_scheduled_for_later_is_not_lag(db: Any, client: Client, tmp_path:
     assert client.get("/readyz").json()["checks"]["job_queue"]["lag_seconds"] == 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readyz_fails_when_the_database_is_unreachable(client: Client, settings: Any) -> None:
     # Given a database that refuses connections
     saved = dict(connection.settings_dict)
