@@ -1,5 +1,6 @@
 """casedesk settings: one module, read from the environment through typed helpers."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -60,9 +61,13 @@ INSTALLED_APPS = [
     "casedesk.desk",
     "casedesk.search",
     "casedesk.reports",
+    "casedesk.ops",
 ]
 
 MIDDLEWARE = [
+    # First: the request id and metrics cover everything below; answers /healthz, /readyz
+    # and /metrics before host checks and HTTPS redirects (casedesk.ops.views).
+    "casedesk.ops.middleware.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -254,6 +259,10 @@ if CASEDESK_EMAIL_NEW_CASES not in {"case", "portal"}:
     )
 CASEDESK_ACK_CAP_PER_HOUR = env_int("CASEDESK_ACK_CAP_PER_HOUR", 10, minimum=0)
 
+# A job stays RUNNING under its worker's heartbeat (casedesk.core.lease); a worker silent
+# for this long is taken for dead and its job goes back to the queue for another worker.
+CASEDESK_JOB_LEASE_SECONDS = env_int("CASEDESK_JOB_LEASE_SECONDS", 60, minimum=2)
+
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
@@ -261,20 +270,84 @@ TASKS = {
     }
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "casedesk",
+# Redis (optional): one cache shared by every web node (site settings, rate limits) and
+# sessions kept in it, with the database behind it (cached_db), so a Redis restart signs
+# nobody out. Without it, each process caches for itself and sessions live in the database.
+CASEDESK_REDIS_URL = env_str("CASEDESK_REDIS_URL", "")
+if CASEDESK_REDIS_URL:
+    if not CASEDESK_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "CASEDESK_REDIS_URL must be a redis://, rediss:// or unix:// URL, got "
+            f"{CASEDESK_REDIS_URL!r}"
+        )
+    CACHES = {
+        "default": {
+            # Django's RedisCache, answering a miss instead of raising while Redis is down.
+            "BACKEND": "casedesk.ops.cache.ResilientRedisCache",
+            "LOCATION": CASEDESK_REDIS_URL,
+            "KEY_PREFIX": "casedesk",
+            # A Redis that does not answer delays a cache call by at most a second.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
-}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "casedesk",
+        }
+    }
+
+# Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto header (only
+# when the proxy always sets it, and casedesk is reachable through the proxy alone).
+if env_bool("CASEDESK_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Operations (casedesk.ops): /readyz fails when the oldest waiting job has waited longer
+# than this, and checks the mail listener at host:port when set. /metrics answers the
+# addresses (or networks) listed, and anyone presenting the bearer token when one is set.
+CASEDESK_READY_MAX_JOB_LAG_SECONDS = env_int(
+    "CASEDESK_READY_MAX_JOB_LAG_SECONDS", 300, minimum=1
+)
+CASEDESK_READY_MAIL_LISTENER = env_str("CASEDESK_READY_MAIL_LISTENER", "")
+CASEDESK_METRICS_TOKEN = env_str("CASEDESK_METRICS_TOKEN", "")
+try:
+    CASEDESK_METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(item, strict=False)
+        for item in env_list("CASEDESK_METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CASEDESK_METRICS_ALLOWED_IPS: {exc}") from exc
+
+# Logs: "plain" lines for a terminal, or "json" (one object per line, with the request id)
+# for a log collector. CASEDESK_ACCESS_LOG adds one line per request.
+CASEDESK_LOG_FORMAT = env_str("CASEDESK_LOG_FORMAT", "plain").strip().lower()
+if CASEDESK_LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(
+        f"CASEDESK_LOG_FORMAT must be plain or json, got {CASEDESK_LOG_FORMAT!r}"
+    )
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "casedesk.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "casedesk.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": CASEDESK_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("CASEDESK_LOG_LEVEL", "INFO")},
     "loggers": {
+        "casedesk.access": {
+            "level": "INFO" if env_bool("CASEDESK_ACCESS_LOG", False) else "WARNING"
+        },
         "django.request": {"level": "ERROR"},
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},

@@ -10,6 +10,7 @@ urlpatterns = [
     path("desk/reports/", include("casedesk.reports.urls")),
     path("desk/", include("casedesk.desk.urls")),
     path("escalate/", include("casedesk.escalation.urls")),
+    path("", include("casedesk.ops.urls")),
     path("", include("casedesk.portal.urls")),
 ]
 

@@ -62,3 +62,24 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (next {self.next_run_at:%Y-%m-%d %H:%M:%S})"
+
+
+class WorkerHeartbeat(models.Model):
+    """A running `casedesk worker`: it writes `seen_at` every few seconds (casedesk.core.lease).
+
+    A job is RUNNING under the lease of the worker that claimed it; once that worker's
+    heartbeat is older than CASEDESK_JOB_LEASE_SECONDS, another worker puts the job back
+    in the queue.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["worker_id"]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} on {self.hostname} (pid {self.pid})"

@@ -323,12 +323,19 @@ def escalate_for_breach(clock_id: int) -> str:
     happened, for the job's result. A breach withdrawn since (the priority was lowered)
     escalates nothing; a refusal (closed case, top level) is the answer, not an error."""
     from casedesk.escalation.actions import EscalationRefused, escalate
+    from casedesk.escalation.models import Escalation
 
     clock = Clock.objects.filter(pk=clock_id).first()
     if clock is None or clock.breached_at is None:
         return "no breach any more"
+    reason = breach_reason(clock)
+    # The job may run again (its worker died mid-job and the lease handed it on): a breach
+    # already escalated (its reason names the clock and due time) is not escalated twice.
+    if Escalation.objects.filter(ticket_id=clock.ticket_id, source="sla", reason=reason,
+                                 created_at__gte=clock.breached_at).exists():
+        return "already escalated for this breach"
     try:
-        escalation = escalate(clock.ticket_id, source="sla", reason=breach_reason(clock))
+        escalation = escalate(clock.ticket_id, source="sla", reason=reason)
     except EscalationRefused as refused:
         return f"not escalated: {refused}"
     return f"escalated to level {escalation.to_level}"

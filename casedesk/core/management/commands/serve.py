@@ -16,9 +16,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from argparse import ArgumentParser, ArgumentTypeError
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -165,6 +167,49 @@ def die_with_parent() -> None:
         pass
 
 
+def metrics_environment(env: dict[str, str]) -> dict[str, str]:
+    """Points the web processes at a directory of their own for Prometheus samples
+    (casedesk.ops.metrics), made fresh for this run unless the operator chose one, which is
+    emptied: samples of a previous run must not be added to this one's."""
+    chosen = env.get("PROMETHEUS_MULTIPROC_DIR")
+    if chosen:
+        directory = Path(chosen)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        env.pop("CASEDESK_METRICS_DIR_OWNED", None)
+    else:
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="casedesk-metrics-")
+        env["CASEDESK_METRICS_DIR_OWNED"] = "1"
+    return env
+
+
+def gunicorn_command(binds: list[str], *, workers: int, threads: int,
+                     access_log: bool) -> list[str]:
+    """How `casedesk serve` and `casedesk web` run the web app under gunicorn."""
+    command = [sys.executable, "-m", "gunicorn", "casedesk.wsgi:application"]
+    for bind in binds:
+        command += ["--bind", bind]
+    command += [
+        "--workers", str(workers),
+        "--worker-class", "gthread" if threads > 1 else "sync",
+        "--threads", str(threads),
+        "--graceful-timeout", str(GRACEFUL_SECONDS),
+        # Loads the app once before forking: workers start fast, and a broken
+        # configuration stops here with one clear error instead of in every worker.
+        "--preload",
+        # gunicorn's control socket lives at one path per user: two casedesk instances
+        # on one machine would fight over it, and casedesk does not use it.
+        "--no-control-socket",
+        "--error-logfile", "-",
+        # Hooks that keep the Prometheus request metrics right across worker restarts.
+        "--config", "python:casedesk.ops.gunicorn_conf",
+    ]
+    if access_log:
+        command += ["--access-logfile", "-"]
+    return command
+
+
 @dataclass
 class Child:
     name: str
@@ -214,7 +259,14 @@ class Command(BaseCommand):
         mail_endpoints = [] if options["no_mail_in"] else check_mail_endpoints()
 
         env = self.child_environment(host, url)
+        if mail_endpoints and not env.get("CASEDESK_READY_MAIL_LISTENER"):
+            # /readyz checks the listener this command runs.
+            smtp = mail_endpoints[0]
+            env["CASEDESK_READY_MAIL_LISTENER"] = (
+                f"{url_host(connect_host(smtp.host))}:{smtp.port}"
+            )
         commands = {"web server (gunicorn)": self.gunicorn_command(host, port, options)}
+        metrics_environment(env)
         if not options["no_worker"]:
             commands["background worker"] = [
                 sys.executable, "-m", "casedesk", "worker", "--no-startup-delay",
@@ -267,25 +319,8 @@ class Command(BaseCommand):
         return env
 
     def gunicorn_command(self, host: str, port: int, options: dict[str, Any]) -> list[str]:
-        threads: int = options["threads"]
-        command = [
-            sys.executable, "-m", "gunicorn", "casedesk.wsgi:application",
-            "--bind", f"{url_host(host)}:{port}",
-            "--workers", str(options["workers"]),
-            "--worker-class", "gthread" if threads > 1 else "sync",
-            "--threads", str(threads),
-            "--graceful-timeout", str(GRACEFUL_SECONDS),
-            # Loads the app once before forking: workers start fast, and a broken
-            # configuration stops here with one clear error instead of in every worker.
-            "--preload",
-            # gunicorn's control socket lives at one path per user: two casedesk instances
-            # on one machine would fight over it, and casedesk does not use it.
-            "--no-control-socket",
-            "--error-logfile", "-",
-        ]
-        if options["access_log"]:
-            command += ["--access-logfile", "-"]
-        return command
+        return gunicorn_command([f"{url_host(host)}:{port}"], workers=options["workers"],
+                                threads=options["threads"], access_log=options["access_log"])
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_signal = signum

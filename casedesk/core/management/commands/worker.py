@@ -8,6 +8,10 @@ write lock on SQLite), so no job runs twice.
 Each worker also runs the periodic schedule (casedesk.core.schedule) in a small thread that
 enqueues due periodic tasks; the ticks are claimed through the database, so running many
 workers never enqueues one tick twice. `--no-scheduler` leaves that to the other workers.
+
+A worker killed mid-job does not leave its job RUNNING for ever: a heartbeat thread keeps
+this worker's lease on its job fresh and puts back the jobs of workers whose lease ran out
+(casedesk.core.lease), so another worker runs them again.
 """
 
 from __future__ import annotations
@@ -17,14 +21,24 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
+from django.utils.crypto import get_random_string
 from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from casedesk.core.lease import Heartbeat
 from casedesk.core.schedule import Scheduler
 
 
 def casedesk_queues() -> str:
     return ",".join(settings.TASKS["default"].get("QUEUES", ["default"]))
+
+
+def process_worker_id(given: str) -> str:
+    """The id this process runs jobs and holds leases under: the given id (a name an
+    operator chose, e.g. host-1) plus a random part. A worker restarted with the same
+    --worker-id after dying mid-job must not look like the dead one still alive, or the dead
+    one's job would never be handed on."""
+    return f"{given[:55]}-{get_random_string(8)}"
 
 
 class Command(DbWorkerCommand):
@@ -40,7 +54,14 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args: Any, scheduler: bool = True,  # type: ignore[override]
                **options: Any) -> None:
-        loop = Scheduler() if scheduler and not options.get("batch") else None
+        batch = bool(options.get("batch"))
+        options["worker_id"] = process_worker_id(options["worker_id"])
+        loop = Scheduler() if scheduler and not batch else None
+        # A --batch run (tests, one-off drains) finishes what is ready and exits; it holds
+        # no lease, and its jobs are never older than a lease while it is alive.
+        heartbeat = None if batch else Heartbeat(options["worker_id"])
+        if heartbeat is not None:
+            heartbeat.start()
         if loop is not None:
             loop.start()
         try:
@@ -49,6 +70,8 @@ class Command(DbWorkerCommand):
             if loop is not None:
                 loop.stop()
                 loop.thread.join(timeout=5)
+            if heartbeat is not None:
+                heartbeat.stop()
 
     def configure_logging(self, verbosity: int) -> None:
         super().configure_logging(verbosity)
