@@ -45,6 +45,8 @@ def periodic_tasks() -> list[Periodic]:
                  timedelta(seconds=settings.CASEDESK_MAIL_POLL_SECONDS)),
         Periodic("mail.inbound", "casedesk.mail.inbound_jobs.process_inbound",
                  timedelta(seconds=settings.CASEDESK_MAIL_POLL_SECONDS)),
+        Periodic("webhooks.dispatch", "casedesk.webhooks.jobs.dispatch_webhooks",
+                 timedelta(seconds=settings.CASEDESK_WEBHOOK_POLL_SECONDS)),
         Periodic("core.prune_jobs", "casedesk.core.jobs.prune_finished_jobs",
                  timedelta(days=1)),
     ]
