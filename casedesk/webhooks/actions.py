@@ -8,13 +8,12 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.models import Organization, User
-from casedesk.tickets.models import Event
 from casedesk.webhooks.destinations import UnsafeDestination, check_url
+from casedesk.webhooks.fanout import event_head
 from casedesk.webhooks.models import Delivery, EventType, Subscription
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a label, not a secret
@@ -68,7 +67,7 @@ def create_subscription(data: SubscriptionData, actor: User) -> tuple[Subscripti
     secret = new_secret()
     with transaction.atomic():
         # From the next event on: nothing that happened before it existed is sent to it.
-        head = Event.objects.aggregate(head=Max("pk"))["head"] or 0
+        head = event_head()
         subscription = Subscription.objects.create(
             url=data.url.strip(), events=_ordered_events(data.events),
             organization=data.organization, description=data.description.strip(),

@@ -16,10 +16,11 @@ Ids that are not there yet. PostgreSQL hands out an event's id when it is insert
 when its transaction commits: while a long transaction holding id 10 is still open, id 11
 may already be committed and visible. Moving the cursor past 10 then would lose that
 event. So a hole in the ids stops the cursor, and is skipped only once it is certainly
-final (a rollback, or a deleted case's events): every transaction that was running when
-the hole was first seen has ended (the snapshot's xmin has passed the xmax recorded
-then) and GAP_GRACE has passed (an id is drawn a moment before its transaction gets an
-xid). On SQLite writers take turns, so a hole is final as soon as it is seen.
+final (a rollback, or a deleted case's events): every transaction of the database that
+was running when the hole was first seen has ended (their xids are kept on the cursor)
+and GAP_GRACE has passed (an id is drawn a moment before its transaction gets an xid, if
+the event is its first write). On SQLite writers take turns, so a hole is final as soon
+as it is seen.
 """
 
 from __future__ import annotations
@@ -49,15 +50,32 @@ class FanOutResult:
     waiting_on_gap: bool = False
 
 
-def _snapshot() -> tuple[int, int]:
-    """PostgreSQL: (xmin, xmax) of a snapshot taken now."""
+def _running_xids() -> list[int]:
+    """PostgreSQL: the ids of this database's other transactions that hold an xid now
+    (have written something). Only this database's: the xid horizon of the whole server
+    would also wait on other databases' long transactions."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
-            " pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+            "SELECT backend_xid::text::bigint FROM pg_stat_activity"
+            " WHERE datname = current_database() AND backend_xid IS NOT NULL"
+            " AND pid <> pg_backend_pid()"
         )
-        xmin, xmax = cursor.fetchone()
-    return int(xmin), int(xmax)
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def event_head() -> int:
+    """The highest event id handed out so far, committed or not: a subscription made now
+    starts after it. On PostgreSQL that is the id sequence's last value (ids of events
+    still in flight, or rolled back, are below it); elsewhere the highest id."""
+    head = Event.objects.aggregate(head=Max("pk"))["head"] or 0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))",
+                           [Event._meta.db_table])
+            row = cursor.fetchone()
+        if row is not None and row[0] is not None:
+            head = max(head, int(row[0]))
+    return head
 
 
 def _claim_cursor() -> Cursor | None:
@@ -78,16 +96,16 @@ def _final_until(cursor: Cursor, events: list[Event], now: datetime) -> int:
             if connection.vendor != "postgresql":
                 pass  # writers take turns: a hole now is a hole for good
             elif (cursor.gap_until is not None and event.pk <= cursor.gap_until
-                  and cursor.gap_seen_at is not None and cursor.gap_xmax is not None
+                  and cursor.gap_seen_at is not None
                   and now - cursor.gap_seen_at >= GAP_GRACE
-                  and _snapshot()[0] >= cursor.gap_xmax):
+                  and not set(cursor.gap_xids or []) & set(_running_xids())):
                 pass  # seen before, and every transaction that could fill it has ended
             else:
                 if cursor.gap_until is None or event.pk > cursor.gap_until:
                     # Taken after the events were read: any transaction that could still
                     # fill a hole below the highest id read is running now.
                     cursor.gap_until = events[-1].pk
-                    cursor.gap_xmax = _snapshot()[1]
+                    cursor.gap_xids = _running_xids()
                     cursor.gap_seen_at = now
                 return settled
         settled = event.pk
@@ -108,16 +126,16 @@ def fan_out(limit: int = BATCH, now: datetime | None = None) -> FanOutResult:
         if not subscriptions:
             # Nobody listens: nothing to make. A subscription made later starts after the
             # events of its own time (start_after_event_id), so skipping ahead loses none.
-            head = Event.objects.aggregate(head=Max("pk"))["head"] or 0
+            head = event_head()
             Cursor.objects.filter(pk=cursor.pk).update(
                 last_event_id=max(head, cursor.last_event_id), gap_until=None,
-                gap_xmax=None, gap_seen_at=None)
+                gap_xids=None, gap_seen_at=None)
             return result
         floor = min(s.start_after_event_id for s in subscriptions)
         if floor > cursor.last_event_id:
             # Nobody wants the events before the oldest subscription: start there.
             cursor.last_event_id = floor
-            cursor.gap_until = cursor.gap_xmax = cursor.gap_seen_at = None
+            cursor.gap_until = cursor.gap_xids = cursor.gap_seen_at = None
         events = list(
             Event.objects.filter(pk__gt=cursor.last_event_id).order_by("pk")[:limit]
         )
@@ -129,7 +147,7 @@ def fan_out(limit: int = BATCH, now: datetime | None = None) -> FanOutResult:
         if settled > cursor.last_event_id:
             cursor.last_event_id = settled
             if cursor.gap_until is not None and settled >= cursor.gap_until:
-                cursor.gap_until = cursor.gap_xmax = cursor.gap_seen_at = None
+                cursor.gap_until = cursor.gap_xids = cursor.gap_seen_at = None
         cursor.save()
         result.events = len(ready)
         result.deliveries = len(deliveries)

@@ -159,7 +159,7 @@ class Cursor(models.Model):
     name = models.CharField(max_length=30, unique=True)
     last_event_id = models.BigIntegerField(default=0)
     gap_until = models.BigIntegerField(null=True, blank=True)
-    gap_xmax = models.BigIntegerField(null=True, blank=True)
+    gap_xids = models.JSONField(null=True, blank=True)
     gap_seen_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
