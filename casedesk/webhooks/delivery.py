@@ -81,6 +81,9 @@ def attempt(delivery: Delivery, *, replay: bool = False) -> Outcome:
     outcome = send(subscription.url, delivery.body, secret=subscription.secret,
                    event_type=delivery.event_type, delivery_id=str(delivery.pk))
     with transaction.atomic():
+        if not Delivery.objects.filter(pk=delivery.pk).exists():
+            # Its subscription was deleted while it was being sent: nothing to record.
+            return outcome
         Attempt.objects.create(
             delivery=delivery, number=delivery.attempts + 1, replay=replay, started_at=started,
             duration_ms=outcome.duration_ms, status_code=outcome.status_code,
@@ -151,3 +154,13 @@ def replay(delivery_id: UUID | str) -> Outcome | None:
     if delivery is None:
         return None
     return attempt(delivery, replay=True)
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete finished deliveries (with their attempts) older than
+    CASEDESK_WEBHOOK_KEEP_DAYS. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.CASEDESK_WEBHOOK_KEEP_DAYS)
+    deleted, _by_model = Delivery.objects.filter(
+        status__in=[Status.DELIVERED, Status.FAILED], created_at__lt=cutoff
+    ).delete()
+    return deleted

@@ -30,3 +30,9 @@ def replay_delivery(delivery_id: str) -> dict[str, Any]:
     if outcome is None:
         return {"replayed": False}
     return {"replayed": True, "status_code": outcome.status_code, "error": outcome.error}
+
+
+@task(queue_name="webhooks")
+def prune_deliveries() -> int:
+    """Daily: finished deliveries older than CASEDESK_WEBHOOK_KEEP_DAYS go."""
+    return delivery.prune()

@@ -58,6 +58,8 @@ class Loaded:
 
     tickets: dict[int, Ticket] = field(default_factory=dict)
     messages: dict[int, Message] = field(default_factory=dict)
+    # Each new case's first message: its description.
+    descriptions: dict[int, Message] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)  # by email (events record emails)
 
     def short_name(self, email: str | None) -> str | None:
@@ -75,6 +77,12 @@ def load(events: list[Event]) -> Loaded:
     message_ids = {e.data.get("message") for e in events if e.kind in (Kind.REPLY, Kind.NOTE)}
     loaded.messages = Message.objects.select_related("author").prefetch_related(
         "attachments").in_bulk({m for m in message_ids if isinstance(m, int)})
+    created = {e.ticket_id for e in events if e.kind == Kind.CREATED}
+    if created:
+        for message in Message.objects.select_related("author").prefetch_related(
+                "attachments").filter(ticket_id__in=created, kind=Message.Kind.PUBLIC
+                                      ).order_by("ticket_id", "pk"):
+            loaded.descriptions.setdefault(message.ticket_id, message)
     emails = set()
     for event in events:
         if event.kind == Kind.ASSIGNEE:
@@ -154,7 +162,8 @@ def details(event: Event, loaded: Loaded, *, scoped: bool) -> dict[str, Any]:
     """The event's own part of `data`."""
     data = event.data
     if event.kind == Kind.CREATED:
-        return {}
+        first = loaded.descriptions.get(event.ticket_id)
+        return {"message": message_data(first, scoped=scoped) if first else None}
     if event.kind == Kind.STATUS:
         return {"changes": {"status": {"old": data.get("old"), "new": data.get("new")}}}
     if event.kind == Kind.PRIORITY:

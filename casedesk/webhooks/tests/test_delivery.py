@@ -12,7 +12,7 @@ from django.utils import timezone
 from casedesk.accounts.models import User
 from casedesk.conftest import make_agent, make_case, make_contact, make_org
 from casedesk.tickets.actions import add_message, change_priority, change_status
-from casedesk.webhooks.delivery import deliver_due, replay
+from casedesk.webhooks.delivery import deliver_due, prune, replay
 from casedesk.webhooks.fanout import fan_out
 from casedesk.webhooks.models import Delivery
 from casedesk.webhooks.tests.conftest import Receiver, documented_verify, subscribe
@@ -248,3 +248,23 @@ def test_a_receiver_that_is_down_is_an_error_to_retry(admin: User, settings: Any
     delivery = Delivery.objects.get()
     assert delivery.status == "pending" and delivery.last_status_code is None
     assert "Connection" in delivery.last_error or "refused" in delivery.last_error
+
+
+def test_finished_deliveries_are_pruned_after_the_keeping_days(
+    receiver: Receiver, admin: User, settings: Any
+) -> None:
+    settings.CASEDESK_WEBHOOK_KEEP_DAYS = 30
+    subscribe(receiver.url, ["case.created"], admin)
+    make_case(make_contact(make_org()))
+    make_case(make_contact(make_org()))
+    receiver.statuses = [200, 500]
+    fan_out()
+    deliver_due()
+    assert sorted(Delivery.objects.values_list("status", flat=True)) == ["delivered",
+                                                                           "pending"]
+
+    assert prune(now=later(days=29)) == 0
+    prune(now=later(days=31))
+
+    # The delivered one went (with its attempt); the one still to retry stays
+    assert list(Delivery.objects.values_list("status", flat=True)) == ["pending"]

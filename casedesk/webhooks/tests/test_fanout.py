@@ -147,3 +147,15 @@ def test_a_paused_subscription_gets_nothing(admin: User) -> None:
     fan_out()
 
     assert not Delivery.objects.exists()
+
+
+def test_a_new_cases_delivery_carries_its_description(admin: User) -> None:
+    org = make_org()
+    scoped, _secret = subscribe(URL, ["case.created"], admin, organization=org)
+    make_case(make_contact(org), description="Resolver 2 lets adult sites through.")
+
+    fan_out()
+
+    [created] = bodies(scoped)
+    assert created["data"]["message"]["body"] == "Resolver 2 lets adult sites through."
+    assert created["data"]["message"]["author"]["role"] == "contact"
