@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "casedesk.search",
     "casedesk.reports",
     "casedesk.ops",
+    "casedesk.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -262,11 +263,23 @@ CASEDESK_ACK_CAP_PER_HOUR = env_int("CASEDESK_ACK_CAP_PER_HOUR", 10, minimum=0)
 # A job stays RUNNING under its worker's heartbeat (casedesk.core.lease); a worker silent
 # for this long is taken for dead and its job goes back to the queue for another worker.
 CASEDESK_JOB_LEASE_SECONDS = env_int("CASEDESK_JOB_LEASE_SECONDS", 60, minimum=2)
+# Webhooks (casedesk.webhooks): how often the worker turns new case events into deliveries
+# and sends what is due; attempts (with growing waits) before a delivery is marked failed;
+# the wait for a receiver's answer. Deliveries go to public https addresses only, unless
+# ALLOW_PRIVATE (loopback, private and link-local addresses too) or ALLOW_HTTP (plain http
+# to any allowed address; without it, http only to loopback) say otherwise.
+CASEDESK_WEBHOOK_POLL_SECONDS = env_int("CASEDESK_WEBHOOK_POLL_SECONDS", 2, minimum=1)
+CASEDESK_WEBHOOK_MAX_ATTEMPTS = env_int("CASEDESK_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+CASEDESK_WEBHOOK_TIMEOUT_SECONDS = env_int("CASEDESK_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+CASEDESK_WEBHOOK_ALLOW_PRIVATE = env_bool("CASEDESK_WEBHOOK_ALLOW_PRIVATE", False)
+CASEDESK_WEBHOOK_ALLOW_HTTP = env_bool("CASEDESK_WEBHOOK_ALLOW_HTTP", False)
+# Delivered and failed deliveries (and their attempts) are kept this many days.
+CASEDESK_WEBHOOK_KEEP_DAYS = env_int("CASEDESK_WEBHOOK_KEEP_DAYS", 30, minimum=1)
 
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "mail"],
+        "QUEUES": ["default", "mail", "webhooks"],
     }
 }
 

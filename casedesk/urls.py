@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("casedesk.accounts.urls")),
     path("desk/reports/", include("casedesk.reports.urls")),
+    path("desk/webhooks/", include("casedesk.webhooks.urls")),
     path("desk/", include("casedesk.desk.urls")),
     path("escalate/", include("casedesk.escalation.urls")),
     path("", include("casedesk.ops.urls")),

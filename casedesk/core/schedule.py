@@ -45,6 +45,9 @@ def periodic_tasks() -> list[Periodic]:
                  timedelta(seconds=settings.CASEDESK_MAIL_POLL_SECONDS)),
         Periodic("mail.inbound", "casedesk.mail.inbound_jobs.process_inbound",
                  timedelta(seconds=settings.CASEDESK_MAIL_POLL_SECONDS)),
+        Periodic("webhooks.dispatch", "casedesk.webhooks.jobs.dispatch_webhooks",
+                 timedelta(seconds=settings.CASEDESK_WEBHOOK_POLL_SECONDS)),
+        Periodic("webhooks.prune", "casedesk.webhooks.jobs.prune_deliveries", timedelta(days=1)),
         Periodic("core.prune_jobs", "casedesk.core.jobs.prune_finished_jobs",
                  timedelta(days=1)),
     ]

@@ -1,0 +1,121 @@
+"""Changes to webhook subscriptions and deliveries. Views (and any later API) call these;
+they validate what they are given and raise SubscriptionError, changing nothing, when it
+is wrong."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from casedesk.accounts.models import Organization, User
+from casedesk.webhooks.destinations import UnsafeDestination, check_url
+from casedesk.webhooks.fanout import event_head
+from casedesk.webhooks.models import Delivery, EventType, Subscription
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a label, not a secret
+
+
+class SubscriptionError(ValueError):
+    """What is wrong with a subscription, by field, for the person who asked."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass
+class SubscriptionData:
+    url: str
+    events: list[str]
+    organization: Organization | None = None
+    description: str = ""
+    is_active: bool = True
+
+
+def check_subscription(data: SubscriptionData) -> None:
+    errors: dict[str, str] = {}
+    try:
+        check_url(data.url)
+    except UnsafeDestination as refused:
+        errors["url"] = str(refused)
+    if len(data.url.strip()) > 2000:
+        errors["url"] = str(_("The URL is too long (2,000 characters at most)."))
+    unknown = [e for e in data.events if e not in EventType.values]
+    if not data.events:
+        errors["events"] = str(_("Choose at least one event."))
+    elif unknown:
+        errors["events"] = str(_("Unknown event: %(name)s.") % {"name": unknown[0]})
+    if errors:
+        raise SubscriptionError(errors)
+
+
+def _ordered_events(events: list[str]) -> list[str]:
+    return [e for e in EventType.values if e in events]
+
+
+def create_subscription(data: SubscriptionData, actor: User) -> tuple[Subscription, str]:
+    """A new subscription and its secret (shown to the admin once)."""
+    check_subscription(data)
+    secret = new_secret()
+    with transaction.atomic():
+        # From the next event on: nothing that happened before it existed is sent to it.
+        head = event_head()
+        subscription = Subscription.objects.create(
+            url=data.url.strip(), events=_ordered_events(data.events),
+            organization=data.organization, description=data.description.strip(),
+            is_active=data.is_active, secret=secret, start_after_event_id=head,
+            created_by=actor,
+        )
+    return subscription, secret
+
+
+def update_subscription(subscription_id: int, data: SubscriptionData) -> Subscription:
+    check_subscription(data)
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+        subscription.url = data.url.strip()
+        subscription.events = _ordered_events(data.events)
+        subscription.organization = data.organization
+        subscription.description = data.description.strip()
+        subscription.is_active = data.is_active
+        subscription.updated_at = timezone.now()
+        subscription.save()
+    return subscription
+
+
+def roll_secret(subscription_id: int) -> str:
+    """A new secret for the subscription, used from its next attempt on."""
+    secret = new_secret()
+    Subscription.objects.filter(pk=subscription_id).update(
+        secret=secret, updated_at=timezone.now()
+    )
+    return secret
+
+
+def delete_subscription(subscription_id: int) -> None:
+    """The subscription and its deliveries go; a delivery being sent right now finishes."""
+    Subscription.objects.filter(pk=subscription_id).delete()
+
+
+def replay(delivery: Delivery) -> str:
+    """An admin's replay. A finished delivery (delivered or failed) is sent once more by a
+    job; one still waiting for its next attempt is made due now. Returns what was done:
+    "queued" or "due"."""
+    if delivery.is_done:
+        from casedesk.webhooks.jobs import replay_delivery
+
+        pk = str(delivery.pk)
+        transaction.on_commit(lambda: replay_delivery.enqueue(pk))
+        return "queued"
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
+        next_attempt_at=timezone.now()
+    )
+    return "due"
