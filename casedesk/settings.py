@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "casedesk.portal",
     "casedesk.desk",
     "casedesk.search",
+    "casedesk.kb",
     "casedesk.reports",
 ]
 

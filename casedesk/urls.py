@@ -8,6 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("casedesk.accounts.urls")),
     path("desk/reports/", include("casedesk.reports.urls")),
+    path("desk/kb/", include("casedesk.kb.desk_urls")),
+    path("kb/", include("casedesk.kb.urls")),
     path("desk/", include("casedesk.desk.urls")),
     path("escalate/", include("casedesk.escalation.urls")),
     path("", include("casedesk.portal.urls")),
