@@ -82,6 +82,7 @@ def search(request: HttpRequest) -> HttpResponse:
                 error = str(exc)
         return render(request, "kb/search.html", {
             "query": query, "hits": hits, "error": error, "language": language,
+            "page_dir": direction(language),
         }, status=400 if error else 200)
 
 
@@ -108,7 +109,8 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "kb/article.html", {
             "article": found, "translation": translation, "fallback": fallback,
             "language": language, "unknown_language": unknown,
-            "dir": direction(translation.language), "others": others, "related": related,
+            "dir": direction(translation.language), "page_dir": direction(language),
+            "others": others, "related": related,
             "voted": voted, "counts": counts,
             "fallback_language": i18n.get_language_info(language)["name_translated"],
         })
