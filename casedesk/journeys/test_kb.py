@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from casedesk.core.management.commands import demo
-from casedesk.journeys.support import Pages, Person, Shots
+from casedesk.journeys.support import Pages, Person, Shots, Site
 
 pytestmark = pytest.mark.browser
 
@@ -140,3 +140,24 @@ def test_a_visitor_opens_a_suggestion_while_typing_a_subject_and_leaves_counted_
         time.sleep(0.3)
     assert found == expected
     shots.take(admin, "desk-kb-counts")
+
+
+def test_an_agent_inserts_an_article_link_into_a_reply(page: Page, shots: Shots,
+                                                       site: Site) -> None:
+    # Given an agent writing a reply on a case
+    sign_in(page, site.agent)
+    page.goto("/desk/?view=all")
+    page.locator("a[href^='/desk/cases/']").first.click()
+    reply = page.locator("#reply-form textarea[name=body]")
+    reply.fill("Hello, this explains it:")
+
+    # When they look for an article and insert it
+    page.get_by_label("Insert a help article link").press_sequentially("escalate", delay=20)
+    page.locator("#kb-insert-results li", has_text="Escalate a Ticket").get_by_role(
+        "button", name="Insert link").click()
+
+    # Then the reply holds the article's full address, after what they wrote
+    expect(reply).to_have_value(
+        f"Hello, this explains it:\nEscalate a Ticket: {site.url}/kb/articles/escalate-a-ticket/\n"
+    )
+    shots.take(page, "reply-with-article-link")

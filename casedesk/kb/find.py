@@ -5,11 +5,11 @@ both on the search app's engines, query parser and snippets."""
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.safestring import SafeString
 
 from casedesk.kb.access import is_agent
@@ -17,7 +17,8 @@ from casedesk.kb.index import ARTICLE
 from casedesk.kb.markdown import plain_text
 from casedesk.kb.models import Article, Translation
 from casedesk.search.engine import ranked
-from casedesk.search.query import Query, parse
+from casedesk.search.models import Document
+from casedesk.search.query import Query, Term, parse
 from casedesk.search.snippets import Matcher, Passage, best, highlight
 
 RESULTS = 25
@@ -76,24 +77,47 @@ def find_articles(text: str, user: Any, language: str, limit: int = RESULTS) -> 
 
 
 def suggest(text: str, language: str, limit: int = SUGGESTIONS) -> list[ArticleHit]:
-    """Public articles for a subject being typed: any of its words may match; each word
-    counts by how rare it is among the articles (a word in most of them, such as "the",
-    counts for nothing), and a word in the title counts more (the engine's own rank)."""
+    """Public articles for a subject being typed: any of its words may match. A word
+    counts by how rare it is among the articles of the language it matched in (a word in
+    most of them, such as "the", counts for nothing once there are a few articles), three
+    times as much in the title and twice in a heading or the section's name."""
     try:
         query = parse(text)
     except ValueError:
         return []
     found_in = scope(public_only=True)
-    total = found_in.count()
-    if not total:
+    per_language = dict(
+        found_in.values("language").annotate(n=Count("pk")).values_list("language", "n")
+    )
+    if not per_language:
         return []
+    languages = dict(found_in.values_list("pk", "language"))
+    titles = {
+        ref: (title.split(), people.split()) for ref, title, people in
+        Document.objects.filter(kind=ARTICLE.code, ref_id__in=list(languages))
+        .values_list("ref_id", "title", "people")
+    }
     scores: dict[int, float] = defaultdict(float)
     for term in query.terms:
         ids = ranked(ARTICLE, Query(text, (term,)), scope=found_in, window=200)
-        if not ids or len(ids) * 2 > total >= 4:
-            continue
-        weight = math.log(1 + total / len(ids))
+        df: Counter[str] = Counter(languages.get(pk, "") for pk in ids)
         for position, pk in enumerate(ids):
-            scores[pk] += weight * (1 + 1 / (position + 2))
+            total, count = per_language.get(languages.get(pk, ""), 0), df[languages.get(pk, "")]
+            if not total or (total >= 4 and count * 2 > total):
+                continue
+            title, headings = titles.get(pk, ([], []))
+            where = 3 if _has(term, title) else 2 if _has(term, headings) else 1
+            # The engine's order (bm25, ts_rank) breaks ties between equal counts.
+            scores[pk] += math.log(1 + total / count) * where * (1 + 1 / (position + 10))
+    # Stable: equal scores keep the order the engine ranked them in.
     best_first = sorted(scores, key=lambda pk: -scores[pk])
     return _hits(best_first, query, language, limit)
+
+
+def _has(term: Term, words: list[str]) -> bool:
+    """Whether the term's words are among `words` (normalized; the last as a prefix when
+    the term is one)."""
+    if term.prefix:
+        return all(w in words for w in term.words[:-1]) and any(
+            w.startswith(term.words[-1]) for w in words)
+    return all(w in words for w in term.words)

@@ -108,3 +108,36 @@ def test_rebuilding_the_article_index_gives_the_same_documents(library):
     assert count == 7  # five articles, two of them in two languages
     after = sorted(Document.objects.filter(kind=ARTICLE.code).values_list("pk", "title"))
     assert after == before
+
+
+def test_the_reindex_command_restores_a_lost_index(library):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    Document.objects.filter(kind=ARTICLE.code).delete()
+    assert find_articles("password", None, "en") == []
+    out = StringIO()
+
+    call_command("kb-reindex", stdout=out)
+
+    assert out.getvalue() == "Indexed 7 article translations.\n"
+    assert slugs(find_articles("password", None, "en")) == ["reset-a-password"]
+
+
+@pytest.mark.parametrize(("subject", "language", "first"), [
+    ("How can I escalate my case", "en", "escalate-a-ticket"),
+    ("what are the response times", "en", "support-and-escalation-process"),
+    ("which category should I choose", "en", "categories-and-policy"),
+    ("كيف اصعد طلبي؟ تصعيد", "ar", "escalate-a-ticket"),
+    ("اوقات الاستجابة", "ar", "support-and-escalation-process"),
+])
+def test_the_demo_articles_are_suggested_for_the_subjects_they_answer(db, subject, language,
+                                                                     first):
+    from casedesk.kb.demo import publish_demo_articles
+
+    publish_demo_articles()
+
+    hits = suggest(subject, language)
+    assert hits and hits[0].article.slug == first
+    assert hits[0].translation.language == language

@@ -208,3 +208,22 @@ def test_the_static_files_are_served(client, db):
     for name in ["kb/suggest.js", "kb/desk_insert.js", "kb/kb.css"]:
         response = client.get(f"/static/{name}")
         assert response.status_code == 200, name
+
+
+def test_the_demo_publishes_the_process_articles_in_english_and_arabic_once(db, client):
+    from casedesk.kb.demo import publish_demo_articles
+
+    assert publish_demo_articles() == 3
+    assert publish_demo_articles() == 0  # a second run changes nothing
+
+    page = client.get("/kb/articles/support-and-escalation-process/").content.decode()
+    assert "<th>Standard</th>" in page and "<th>Premium</th>" in page
+    assert "within 2 hours" in page and "within 1 hour" in page
+    assert "within 96 hours" in page and "within 72 hours" in page
+    arabic = client.get("/kb/articles/escalate-a-ticket/?lang=ar").content.decode()
+    assert "<h1>تصعيد طلب</h1>" in arabic and "رقم الطلب" in arabic
+    assert not re.search("[\u0660-\u0669]", arabic)  # Latin digits only
+    policy = client.get("/kb/articles/categories-and-policy/?lang=ar").content.decode()
+    assert "<h1>الفئات والسياسة</h1>" in policy
+    assert 'href="/kb/articles/escalate-a-ticket/"' in client.get(
+        "/kb/articles/support-and-escalation-process/").content.decode()
