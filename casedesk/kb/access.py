@@ -25,7 +25,10 @@ def readable_articles(user: Any) -> QuerySet[Article]:
 
 def get_article_for_reader(user: Any, slug: str) -> Article:
     articles = Article.objects.all() if is_agent(user) else readable_articles(user)
-    found = articles.select_related("section__category", "author").filter(slug=slug).first()
+    found = (
+        articles.select_related("section__category", "author")
+        .prefetch_related("translations").filter(slug=slug).first()
+    )
     if found is None:
         raise Http404("No such article.")
     return found

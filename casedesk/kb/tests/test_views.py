@@ -227,3 +227,30 @@ def test_the_demo_publishes_the_process_articles_in_english_and_arabic_once(db, 
     assert "<h1>الفئات والسياسة</h1>" in policy
     assert 'href="/kb/articles/escalate-a-ticket/"' in client.get(
         "/kb/articles/support-and-escalation-process/").content.decode()
+
+
+def count_queries(reader, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert reader.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_lists_and_the_article_page_cost_the_same_queries_for_more_articles(
+    section, admin
+):
+    reader = signed_in(admin)
+    first = publish(section, "First", "One.", ar=("الأول", "واحد."))
+    publish(section, "Second", "Two.")
+    for url in ["/kb/", "/desk/kb/"]:
+        reader.get(url)  # the site's configuration is cached by the first page
+    few = {url: count_queries(reader, url) for url in
+           ["/kb/", "/desk/kb/", f"/kb/articles/{first.slug}/"]}
+
+    for n in range(6):
+        publish(section, f"More {n}", "Text.", ar=(f"المزيد {n}", "نص."))
+    many = {url: count_queries(reader, url) for url in few}
+
+    assert many == few
