@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "casedesk.portal",
     "casedesk.desk",
     "casedesk.search",
+    "casedesk.kb",
     "casedesk.reports",
     "casedesk.ops",
     "casedesk.webhooks",

@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("casedesk.accounts.urls")),
     path("desk/reports/", include("casedesk.reports.urls")),
     path("desk/webhooks/", include("casedesk.webhooks.urls")),
+    path("desk/kb/", include("casedesk.kb.desk_urls")),
+    path("kb/", include("casedesk.kb.urls")),
     path("desk/", include("casedesk.desk.urls")),
     path("escalate/", include("casedesk.escalation.urls")),
     path("", include("casedesk.ops.urls")),

@@ -25,6 +25,7 @@ from casedesk.core.choices import Priority
 from casedesk.core.files import check_upload
 from casedesk.core.models import SiteConfiguration
 from casedesk.escalation.models import Level, Shift
+from casedesk.kb.demo import publish_demo_articles
 from casedesk.sla.models import Plan
 from casedesk.tickets import actions
 from casedesk.tickets.models import Category, Ticket
@@ -290,6 +291,7 @@ class Command(BaseCommand):
             orgs = self.organizations()
             people = self.people(orgs)
             self.teams(people)
+            publish_demo_articles(people.get("admin@casedesk.example"))
         created = 0
         for spec in CASES:
             # One transaction per case: a case is there whole (with its replies) or not at
