@@ -7,6 +7,7 @@ admin.site.site_title = "casedesk admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("casedesk.accounts.urls")),
+    path("api/v1/", include("casedesk.api.urls")),
     path("desk/reports/", include("casedesk.reports.urls")),
     path("desk/", include("casedesk.desk.urls")),
     path("escalate/", include("casedesk.escalation.urls")),
