@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("casedesk.accounts.urls")),
     path("api/v1/", include("casedesk.api.urls")),
+    path("", include("casedesk.api.page_urls")),
     path("desk/reports/", include("casedesk.reports.urls")),
     path("desk/", include("casedesk.desk.urls")),
     path("escalate/", include("casedesk.escalation.urls")),
