@@ -39,6 +39,8 @@ CURSOR_SALT = "casedesk.api.cursor"
 
 
 class ApiView(APIView):
+    # OPTIONS answers 405 (through http_method_not_allowed): the schema describes the API.
+    metadata_class = None
     def person(self) -> User:
         # IsAuthenticated (the default permission) has let only token holders through.
         return cast(User, self.request.user)
@@ -48,6 +50,17 @@ class ApiView(APIView):
 
     def is_agent(self) -> bool:
         return self.person().is_agent
+
+    def http_method_not_allowed(  # type: ignore[override]
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> Response:
+        # A case the token may not see answers 404 to every method, even one the address
+        # does not support: a 405 would tell that the Case ID exists.
+        if "case_id" in kwargs:
+            from casedesk.api.cases import get_case
+
+            get_case(self.person(), kwargs["case_id"])
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
     def check_throttles(self, request: Request) -> None:
         token = request.auth

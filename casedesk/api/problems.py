@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer
@@ -163,8 +164,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
                             instance=instance)
 
 
+@csrf_exempt  # API clients send no CSRF token; this view changes nothing
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """Any /api/v1/ address that names no endpoint."""
+    """Any /api/v1/ address that names no endpoint, whatever the method."""
     return JsonResponse(
         problem_body(404, "There is no such API endpoint. The schema at /api/v1/schema/ "
                      "lists them.", instance=request.path),

@@ -288,3 +288,12 @@ def test_contact_closes_and_reopens(contact_api: Api, contact: User) -> None:
     assert fields_of(body) == {"priority"}
     body = problem(contact_api.patch(f"/api/v1/cases/{ticket.pk}", {"status": "pending"}), 400)
     assert fields_of(body) == {"status"}
+
+
+def test_unknown_address_and_unsupported_method_are_problems(agent_api: Api,
+                                                            contact: User) -> None:
+    ticket = make_case(contact).ticket
+    problem(agent_api.post("/api/v1/nothing", {}), 404)  # no CSRF page for API clients
+    problem(agent_api.delete(f"/api/v1/cases/{ticket.pk}"), 405)
+    problem(agent_api.delete("/api/v1/cases/999999"), 404)
+    assert Ticket.objects.filter(pk=ticket.pk).exists()

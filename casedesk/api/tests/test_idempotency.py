@@ -80,7 +80,7 @@ def test_messages_and_escalations_and_multipart(contact_api: Api, contact: User)
     assert Escalation.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_requests_at_once_create_one_case(agent: User, org: Organization) -> None:
     """Real threads, each on its own database connection, released together."""
     api = api_for(agent)
