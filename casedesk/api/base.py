@@ -41,6 +41,25 @@ CURSOR_SALT = "casedesk.api.cursor"
 class ApiView(APIView):
     # OPTIONS answers 405 (through http_method_not_allowed): the schema describes the API.
     metadata_class = None
+    # The query parameters each method reads; any other is refused (400) rather than
+    # ignored, so a misspelt filter never silently returns everything.
+    query_parameters: dict[str, frozenset[str]] = {}
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        allowed = self.query_parameters.get((request.method or "").lower(), frozenset())
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise Problem(400, f"Unknown query parameter: {', '.join(unknown)}.", errors=[
+                {"field": name, "message": "Not a parameter of this endpoint."}
+                for name in unknown
+            ])
+        empty = sorted(name for name, value in request.query_params.items() if not value)
+        if empty:
+            raise Problem(400, f"No value given for {', '.join(empty)}.", errors=[
+                {"field": name, "message": "Give a value, or leave the parameter out."}
+                for name in empty
+            ])
     def person(self) -> User:
         # IsAuthenticated (the default permission) has let only token holders through.
         return cast(User, self.request.user)

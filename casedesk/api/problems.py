@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -133,6 +133,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return problem_response(404, str(exc) or "Not found.", instance=instance)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(413, "The request body is too large.", instance=instance)
+    if isinstance(exc, SuspiciousOperation):
+        # Django's multipart limits (too many fields or files) and malformed requests.
+        return problem_response(400, f"{exc} Nothing was changed.", instance=instance)
     if isinstance(exc, Problem):
         return problem_response(exc.status_code, str(exc.detail), errors=exc.errors,
                                 headers=exc.headers, instance=instance)

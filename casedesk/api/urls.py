@@ -20,5 +20,6 @@ urlpatterns = [
          views_threads.AttachmentDownload.as_view(), name="attachment"),
     path("cases/<int:case_id>/escalations", views_threads.EscalationList.as_view(),
          name="escalations"),
-    re_path(r"^.*$", problems.not_found),
+    # Any other address under /api/v1/ (a newline in it included) is a problem+json 404.
+    re_path(r"^[\s\S]*$", problems.not_found),
 ]

@@ -83,6 +83,8 @@ class OrganizationAccess(ApiView):
 
 
 class OrganizationList(OrganizationAccess):
+    query_parameters = {"get": frozenset({"cursor", "page_size"})}
+
     @extend_schema(operation_id="organizations_list", parameters=PAGE_PARAMS,
                    responses=OrganizationPageSerializer)
     def get(self, request: Request) -> Response:
@@ -162,6 +164,8 @@ class ContactAccess(ApiView):
 
 
 class ContactList(ContactAccess):
+    query_parameters = {"get": frozenset({"cursor", "page_size", "organization", "email"})}
+
     @extend_schema(operation_id="contacts_list", parameters=[
         *PAGE_PARAMS,
         OpenApiParameter("organization", int, description="Only this organization's."),

@@ -70,6 +70,8 @@ def message_data(request: Request, message: Message) -> dict[str, Any]:
 
 
 class MessageList(ApiView):
+    query_parameters = {"get": frozenset({"cursor", "page_size"})}
+
     def messages(self, ticket: Ticket) -> QuerySet[Message]:
         rows = Message.objects.filter(ticket=ticket)
         if not self.is_agent():

@@ -297,3 +297,22 @@ def test_unknown_address_and_unsupported_method_are_problems(agent_api: Api,
     problem(agent_api.delete(f"/api/v1/cases/{ticket.pk}"), 405)
     problem(agent_api.delete("/api/v1/cases/999999"), 404)
     assert Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+def test_unknown_query_parameters_are_refused(agent_api: Api, contact: User) -> None:
+    make_case(contact)
+    body = problem(agent_api.get("/api/v1/cases", stauts="open"), 400)
+    assert fields_of(body) == {"stauts"}
+
+
+def test_too_many_files_is_a_problem_not_a_crash(agent_api: Api) -> None:
+    files = [png_upload(f"f{n}.png") for n in range(101)]
+    problem(agent_api.post("/api/v1/cases", {**NEW_CASE, "attachments": files},
+                           multipart=True), 400)
+    assert not Ticket.objects.exists()
+
+
+def test_empty_parameter_and_odd_addresses(agent_api: Api) -> None:
+    body = problem(agent_api.get("/api/v1/cases?priority="), 400)
+    assert fields_of(body) == {"priority"}
+    problem(agent_api.get("/api/v1/cases/%0A12/escalations"), 404)
