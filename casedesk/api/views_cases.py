@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -181,6 +182,10 @@ class CaseList(ApiView):
 
 
 class CaseDetail(ApiView):
+    # JSON only: nothing here takes files, and a form body that parses to nothing
+    # must not pass for an empty change.
+    parser_classes = [JSONParser]
+
     @extend_schema(operation_id="cases_read", parameters=[CASE_ID], responses=CaseOutSerializer)
     def get(self, request: Request, case_id: int) -> Response:
         ticket = case_for(self.person(), case_id, "api:case")

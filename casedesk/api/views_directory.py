@@ -15,6 +15,7 @@ from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -69,6 +70,10 @@ def id_page(request: Request, rows: QuerySet[Any], scope: str) -> tuple[list[Any
 
 
 class OrganizationAccess(ApiView):
+    # JSON only: nothing here takes files, and a form body that parses to nothing
+    # must not pass for an empty change.
+    parser_classes = [JSONParser]
+
     def organizations(self) -> QuerySet[Organization]:
         person = self.person()
         rows = Organization.objects.select_related("plan")
@@ -149,6 +154,10 @@ def contact_data(user: User) -> dict[str, Any]:
 
 
 class ContactAccess(ApiView):
+    # JSON only: nothing here takes files, and a form body that parses to nothing
+    # must not pass for an empty change.
+    parser_classes = [JSONParser]
+
     def contacts(self) -> QuerySet[User]:
         person = self.person()
         rows = User.objects.filter(role=User.Role.CONTACT)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -162,6 +163,10 @@ def escalation_data(escalation: Escalation, *, agent: bool) -> dict[str, Any]:
 
 
 class EscalationList(ApiView):
+    # JSON only: nothing here takes files, and a form body that parses to nothing
+    # must not pass for an empty change.
+    parser_classes = [JSONParser]
+
     def rows(self, ticket: Ticket) -> QuerySet[Escalation]:
         return with_level_names(
             Escalation.objects.filter(ticket=ticket).select_related("actor", "assigned_to")

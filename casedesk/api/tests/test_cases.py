@@ -316,3 +316,14 @@ def test_empty_parameter_and_odd_addresses(agent_api: Api) -> None:
     body = problem(agent_api.get("/api/v1/cases?priority="), 400)
     assert fields_of(body) == {"priority"}
     problem(agent_api.get("/api/v1/cases/%0A12/escalations"), 404)
+
+
+def test_a_change_is_json(agent_api: Api, contact: User) -> None:
+    ticket = make_case(contact).ticket
+    response = agent_api.client.patch(f"/api/v1/cases/{ticket.pk}", "status=open",
+                                      content_type="application/x-www-form-urlencoded",
+                                      headers=agent_api.headers)
+    problem(response, 415)
+    problem(agent_api.patch(f"/api/v1/cases/{ticket.pk}", 5), 400)
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
