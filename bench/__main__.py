@@ -2,6 +2,7 @@
 
     python -m bench [--db sqlite|postgres|both] [--cases 100000] [--duration 10]
     python -m bench desk [--db ...] [--cases 1000000]    # issue 5: bench/desk.py
+    python -m bench api [--db ...] [--cases 10000]       # issue 7: bench/api.py
 
 For each database: a fresh data directory (and database), migrate, seed --cases cases,
 start a real `casedesk serve` on a free port of 127.0.0.1, then measure
@@ -236,6 +237,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="skip the inbound mail benchmark (bench/inbound.py)")
     parser.add_argument("--inbound-messages", type=int, default=10_000,
                         help="messages sent and imported by the inbound mail benchmark")
+    parser.add_argument("--no-api", action="store_true",
+                        help="skip the REST API benchmark (bench/api.py)")
+    parser.add_argument("--api-cases", type=int, default=10_000,
+                        help="cases seeded for the REST API benchmark (default 10,000)")
     args = parser.parse_args(argv)
     if args.cases < 10:
         parser.error("--cases must be at least 10")
@@ -251,6 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.desk import main as desk_main
 
         return desk_main(argv[1:])
+    if argv[:1] == ["api"]:
+        # Issue 7's REST API (bench/api.py): its own databases and server.
+        from bench.api import main as api_main
+
+        return api_main(argv[1:])
     args = parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -323,6 +333,12 @@ def main(argv: list[str] | None = None) -> int:
 
         received = run_inbound(dbs, args.inbound_messages, keep=args.keep, out=out)
         failed = failed or len(received) != len(dbs)
+    if not args.no_api:
+        # Issue 7's REST API: create-case and GET case against a real server (bench/api.py).
+        from bench.api import run as run_api
+
+        measured = run_api(dbs, args.api_cases, args.duration, keep=args.keep, out=out)
+        failed = failed or len(measured) != len(dbs)
     print(f"\nraw results: {out.relative_to(REPO)}")
     return 1 if failed else 0
 

@@ -64,6 +64,10 @@ INSTALLED_APPS = [
     "casedesk.reports",
     "casedesk.ops",
     "casedesk.webhooks",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "casedesk.api",
 ]
 
 MIDDLEWARE = [
@@ -303,6 +307,50 @@ if CASEDESK_REDIS_URL:
             # A Redis that does not answer delays a cache call by at most a second.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
+# The REST API (casedesk.api): bearer tokens, problem+json errors, an OpenAPI schema.
+# Requests per token per minute, counted in the cache (set a shared cache, e.g. Redis, for
+# one count across web processes; the default cache counts per process).
+CASEDESK_API_RATE_LIMIT = env_int("CASEDESK_API_RATE_LIMIT", 600, minimum=1)
+CASEDESK_API_PAGE_SIZE = 50
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["casedesk.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "casedesk.api.problems.JsonOnly",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "casedesk.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "casedesk API",
+    "DESCRIPTION": "Cases, their messages and escalations, organizations and contacts. "
+    "Authenticate with `Authorization: Bearer <token>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs pages are public: they describe the API, and Swagger UI
+    # fetches the schema without a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "casedesk.api.schema.add_problem_responses",
+    ],
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "casedesk",
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:

@@ -7,6 +7,8 @@ admin.site.site_title = "casedesk admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("casedesk.accounts.urls")),
+    path("api/v1/", include("casedesk.api.urls")),
+    path("", include("casedesk.api.page_urls")),
     path("desk/reports/", include("casedesk.reports.urls")),
     path("desk/webhooks/", include("casedesk.webhooks.urls")),
     path("desk/kb/", include("casedesk.kb.desk_urls")),

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from casedesk.accounts.models import Invitation, Organization, User
+from casedesk.accounts.models import ApiToken, Invitation, Organization, User
 from casedesk.sla.clocks import schedule_recompute
 
 
@@ -51,3 +51,21 @@ class InvitationAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at", "expires_at", "used_at"]
     readonly_fields = ["user", "token_hash", "created_at", "expires_at", "used_at"]
     search_fields = ["user__email"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made in the desk, the portal or with `casedesk token create` (the secret is
+    shown once there); the admin lists and revokes them."""
+
+    list_display = ["prefix", "user", "name", "created_at", "last_used_at", "expires_at",
+                    "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__email", "name", "prefix"]
+    readonly_fields = ["user", "prefix", "token_hash", "created_at", "created_by",
+                       "last_used_at"]
+    fields = ["user", "name", "prefix", "token_hash", "created_at", "created_by",
+              "last_used_at", "expires_at", "revoked_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,25 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from casedesk.api import problems, views_cases, views_directory, views_threads
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("organizations", views_directory.OrganizationList.as_view(), name="organizations"),
+    path("organizations/<int:organization_id>", views_directory.OrganizationDetail.as_view(),
+         name="organization"),
+    path("contacts", views_directory.ContactList.as_view(), name="contacts"),
+    path("contacts/<int:contact_id>", views_directory.ContactDetail.as_view(), name="contact"),
+    path("cases", views_cases.CaseList.as_view(), name="cases"),
+    path("cases/<int:case_id>", views_cases.CaseDetail.as_view(), name="case"),
+    path("cases/<int:case_id>/messages", views_threads.MessageList.as_view(), name="messages"),
+    path("cases/<int:case_id>/attachments/<int:attachment_id>",
+         views_threads.AttachmentDownload.as_view(), name="attachment"),
+    path("cases/<int:case_id>/escalations", views_threads.EscalationList.as_view(),
+         name="escalations"),
+    # Any other address under /api/v1/ (a newline in it included) is a problem+json 404.
+    re_path(r"^[\s\S]*$", problems.not_found),
+]
