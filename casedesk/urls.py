@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from casedesk.accounts.views import set_language
+
 admin.site.site_header = "casedesk administration"
 admin.site.site_title = "casedesk admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("casedesk.accounts.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("desk/reports/", include("casedesk.reports.urls")),
     path("desk/", include("casedesk.desk.urls")),
     path("escalate/", include("casedesk.escalation.urls")),

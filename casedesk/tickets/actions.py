@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casedesk.accounts.actions import get_or_create_contact, invite, needs_invitation
 from casedesk.accounts.models import User, language_for, normalize_email
@@ -307,7 +309,7 @@ class ActionError(Exception):
 
 def change_status(ticket_id: int, actor: User, status: str) -> Ticket:
     if status not in Ticket.Status.values:
-        raise ActionError(f"“{status}” is not a status.")
+        raise ActionError(_("“%(value)s” is not a status.") % {"value": status})
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         _set_status(ticket, actor, status)
@@ -316,7 +318,7 @@ def change_status(ticket_id: int, actor: User, status: str) -> Ticket:
 
 def change_priority(ticket_id: int, actor: User, priority: int) -> Ticket:
     if priority not in Priority.values:
-        raise ActionError(f"“{priority}” is not a priority.")
+        raise ActionError(_("“%(value)s” is not a priority.") % {"value": priority})
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         if ticket.priority != priority:
@@ -331,7 +333,10 @@ def change_priority(ticket_id: int, actor: User, priority: int) -> Ticket:
 
 def assign(ticket_id: int, actor: User, assignee: User | None) -> Ticket:
     if assignee is not None and not assignee.is_agent:
-        raise ActionError(f"{assignee} is not an agent; cases are assigned to agents only.")
+        raise ActionError(
+            _("%(person)s is not an agent; cases are assigned to agents only.")
+            % {"person": assignee}
+        )
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         if ticket.assignee_id != (assignee.pk if assignee else None):
@@ -365,7 +370,7 @@ def add_message(
     case's lock in its transaction (lock_ticket) passes the case as `locked`.
     """
     if internal and not author.is_agent:
-        raise ActionError("Only agents can add internal notes.")
+        raise ActionError(_("Only agents can add internal notes."))
     written: list[str] = []
     try:
         with transaction.atomic():
@@ -376,8 +381,8 @@ def add_message(
                 # Callers follow the merge first (tickets.access.resolve_merged); adding
                 # here would reopen a case whose thread has moved.
                 raise ActionError(
-                    f"Case {ticket.pk} was merged into case {ticket.merged_into_id}: "
-                    f"add to case {ticket.merged_into_id} instead."
+                    _("Case %(id)s was merged into case %(into)s: add to case %(into)s instead.")
+                    % {"id": ticket.pk, "into": ticket.merged_into_id}
                 )
             now = timezone.now()
             message = Message.objects.create(
@@ -456,7 +461,7 @@ def close_by_contact(ticket_id: int, contact: User) -> Ticket:
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         if ticket.status == Ticket.Status.CLOSED:
-            raise ActionError(f"Case {ticket.pk} is already closed.")
+            raise ActionError(_("Case %(id)s is already closed.") % {"id": ticket.pk})
         _set_status(ticket, contact, Ticket.Status.CLOSED, reason="closed_by_customer")
     return ticket
 
@@ -465,7 +470,7 @@ def reopen_by_contact(ticket_id: int, contact: User) -> Ticket:
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         if ticket.is_open:
-            raise ActionError(f"Case {ticket.pk} is already open.")
+            raise ActionError(_("Case %(id)s is already open.") % {"id": ticket.pk})
         _set_status(ticket, contact, Ticket.Status.OPEN, reason="reopened_by_customer")
     return ticket
 
@@ -489,16 +494,23 @@ def lock_tickets(ticket_ids: Iterable[int]) -> dict[int, Ticket]:
 
 def _agent_check(actor: User) -> None:
     if not actor.is_agent or not actor.is_active:
-        raise ActionError("Only agents can change how cases relate to each other.")
+        raise ActionError(_("Only agents can change how cases relate to each other."))
+
+
+SELF_REFUSALS = {
+    "merged into": gettext_lazy("Case %(id)s cannot be merged into itself."),
+    "linked with": gettext_lazy("Case %(id)s cannot be linked with itself."),
+    "unlinked from": gettext_lazy("Case %(id)s cannot be unlinked from itself."),
+}
 
 
 def _lock_pair(first_id: int, second_id: int, what: str) -> tuple[Ticket, Ticket]:
     if first_id == second_id:
-        raise ActionError(f"Case {first_id} cannot be {what} itself.")
+        raise ActionError(SELF_REFUSALS[what] % {"id": first_id})
     locked = lock_tickets([first_id, second_id])
     for wanted in (first_id, second_id):
         if wanted not in locked:
-            raise ActionError(f"There is no case {wanted}.")
+            raise ActionError(_("There is no case %(id)s.") % {"id": wanted})
     return locked[first_id], locked[second_id]
 
 
@@ -515,20 +527,21 @@ def check_merge(source: Ticket, target: Ticket) -> None:
     """Raise ActionError if `source` may not be merged into `target` (see merge_cases).
     merge_cases checks again under its locks; call this alone only to preview."""
     if source.pk == target.pk:
-        raise ActionError(f"Case {source.pk} cannot be merged into itself.")
+        raise ActionError(_("Case %(id)s cannot be merged into itself.") % {"id": source.pk})
     if source.merged_into_id is not None:
         raise ActionError(
-            f"Case {source.pk} was already merged into case {source.merged_into_id}."
+            _("Case %(id)s was already merged into case %(into)s.")
+            % {"id": source.pk, "into": source.merged_into_id}
         )
     if target.merged_into_id is not None:
         raise ActionError(
-            f"Case {target.pk} was itself merged into case {target.merged_into_id}: "
-            f"merge into case {target.merged_into_id} instead."
+            _("Case %(id)s was itself merged into case %(into)s: merge into case %(into)s "
+              "instead.") % {"id": target.pk, "into": target.merged_into_id}
         )
     if target.status == Ticket.Status.CLOSED:
         raise ActionError(
-            f"Case {target.pk} is closed: reopen it first, or merge it into "
-            f"case {source.pk} instead."
+            _("Case %(id)s is closed: reopen it first, or merge it into case %(other)s "
+              "instead.") % {"id": target.pk, "other": source.pk}
         )
 
 
@@ -612,7 +625,10 @@ def link_cases(ticket_id: int, other_id: int, actor: User) -> CaseLink:
         ticket, other = _lock_pair(ticket_id, other_id, "linked with")
         low, high = sorted((ticket.pk, other.pk))
         if CaseLink.objects.filter(low_id=low, high_id=high).exists():
-            raise ActionError(f"Cases {ticket.pk} and {other.pk} are already linked.")
+            raise ActionError(
+                _("Cases %(id)s and %(other)s are already linked.")
+                % {"id": ticket.pk, "other": other.pk}
+            )
         link = CaseLink.objects.create(low_id=low, high_id=high, created_by=actor)
         for one, two in ((ticket, other), (other, ticket)):
             touch(one)
@@ -625,9 +641,12 @@ def unlink_cases(ticket_id: int, other_id: int, actor: User) -> None:
     with transaction.atomic():
         ticket, other = _lock_pair(ticket_id, other_id, "unlinked from")
         low, high = sorted((ticket.pk, other.pk))
-        deleted, _ = CaseLink.objects.filter(low_id=low, high_id=high).delete()
+        deleted, _counts = CaseLink.objects.filter(low_id=low, high_id=high).delete()
         if not deleted:
-            raise ActionError(f"Cases {ticket.pk} and {other.pk} are not linked.")
+            raise ActionError(
+                _("Cases %(id)s and %(other)s are not linked.")
+                % {"id": ticket.pk, "other": other.pk}
+            )
         for one, two in ((ticket, other), (other, ticket)):
             touch(one)
             record(one, Event.Kind.UNLINKED, actor, other=two.pk, subject=two.subject)
@@ -644,7 +663,7 @@ def add_cc(ticket_id: int, actor: User, text: str) -> list[str]:
     added; the requester and addresses already copied are refused with a reason."""
     addresses = parse_addresses(text)
     if not addresses:
-        raise ActionError("Type at least one email address to copy.")
+        raise ActionError(_("Type at least one email address to copy."))
     bad = []
     for address in addresses:
         try:
@@ -653,19 +672,22 @@ def add_cc(ticket_id: int, actor: User, text: str) -> list[str]:
             bad.append(address)
     if bad:
         raise ActionError(
-            "Not a valid email address: " + ", ".join(bad) + ". Nothing was added."
+            _("Not a valid email address: %(addresses)s. Nothing was added.")
+            % {"addresses": ", ".join(bad)}
         )
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         requester = normalize_email(ticket.requester.email)
         if requester in addresses:
             raise ActionError(
-                f"{requester} is the requester and gets every reply already. Nothing was added."
+                _("%(address)s is the requester and gets every reply already. "
+                  "Nothing was added.") % {"address": requester}
             )
         already = [a for a in addresses if a in ticket.cc_list()]
         if already:
             raise ActionError(
-                "Already copied: " + ", ".join(already) + ". Nothing was added."
+                _("Already copied: %(addresses)s. Nothing was added.")
+                % {"addresses": ", ".join(already)}
             )
         touch(ticket, cc_emails=merged_cc(ticket.cc_emails, addresses, requester))
         record(ticket, Event.Kind.CC_ADDED, actor, addresses=addresses)
@@ -678,7 +700,10 @@ def remove_cc(ticket_id: int, actor: User, address: str) -> None:
         ticket = lock_ticket(ticket_id)
         current = ticket.cc_list()
         if address not in current:
-            raise ActionError(f"{address or 'That address'} is not copied on this case.")
+            raise ActionError(
+                _("%(address)s is not copied on this case.")
+                % {"address": address or _("That address")}
+            )
         touch(ticket, cc_emails="\n".join(a for a in current if a != address))
         record(ticket, Event.Kind.CC_REMOVED, actor, addresses=[address])
 
