@@ -9,7 +9,6 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .actions import REASON_MAX
@@ -17,7 +16,6 @@ from .models import level_names
 
 CASE_ID_MESSAGE = _("A Case ID is a number, like 100123.")
 NEXT = "next"
-StrOrPromise = str | Promise
 PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ().\-/]+$")
 
 
@@ -43,9 +41,7 @@ class CaseIdField(forms.CharField):
 WHY_ESCALATE = _("Why escalate?")
 
 
-def reason_field(
-    label: StrOrPromise = WHY_ESCALATE, help_text: StrOrPromise = ""
-) -> forms.CharField:
+def reason_field(label: Any = WHY_ESCALATE, help_text: Any = "") -> forms.CharField:
     return forms.CharField(
         label=label, max_length=REASON_MAX, help_text=help_text,
         widget=forms.Textarea(attrs={"rows": 3}),

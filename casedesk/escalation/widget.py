@@ -46,8 +46,8 @@ class RateLimited(EscalationRefused):
 class LinkInvalid(Exception):
     """A confirmation link that cannot be used; the message says why, for the visitor."""
 
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: object, *, status: int) -> None:
+        super().__init__(str(message))
         self.status = status
 
 
