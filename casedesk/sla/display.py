@@ -150,8 +150,8 @@ def when_text(value: datetime, zone: ZoneInfo, now: datetime | None = None) -> s
     if at.date() == today.date():
         return f"{at:%H:%M}"
     if at.year == today.year:
-        return date_format(at, "D j M, H:i")
-    return date_format(at, "j M Y, H:i")
+        return date_format(at, _("D j M, H:i"))
+    return date_format(at, _("j M Y, H:i"))
 
 
 def zone_label(zone: ZoneInfo) -> str:

@@ -67,7 +67,7 @@ def _when(value: datetime | str | None, zone: ZoneInfo) -> str:
     if value is None:
         return "?"
     # Day and month names in the active language; digits stay Latin.
-    return date_format(value.astimezone(zone), "D j M Y, H:i")
+    return date_format(value.astimezone(zone), _("D j M Y, H:i"))
 
 
 def _parse(value: str | None) -> datetime | None:

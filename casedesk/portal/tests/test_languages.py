@@ -228,7 +228,7 @@ def test_an_arabic_reader_sees_arabic_month_names_with_latin_digits(client):
 
     page = html(client.get(f"/cases/{case.pk}/"))
 
-    assert "1 مارس 2026, 13:00" in page
+    assert "1 مارس 2026، 13:00" in page
     assert "الأوقات بتوقيت <bdi>Asia/Riyadh</bdi>" in page
 
 
