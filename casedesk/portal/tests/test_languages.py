@@ -236,3 +236,12 @@ def test_a_visitor_reads_times_in_the_sites_zone(client, settings):
     page = html(client.get("/", HTTP_ACCEPT_LANGUAGE="en"))
 
     assert f"Times in <bdi>{settings.TIME_ZONE}</bdi>" in page
+
+
+def test_the_desk_has_the_same_language_menu_once(client):
+    client.force_login(make_agent())
+
+    page = html(client.get("/desk/", HTTP_ACCEPT_LANGUAGE="ar"))
+
+    assert page.count('<form class="language-menu"') == 1
+    assert '<html lang="ar" dir="rtl">' in page
