@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -58,7 +59,8 @@ def zone_named(*names: str | None) -> ZoneInfo:
 
 
 def viewer_zone(user: Any, ticket: Ticket | None = None) -> ZoneInfo:
-    """The reader's zone: their own, else their organization's, else UTC.
+    """The reader's zone: their own, else their organization's, else the site's
+    (settings.TIME_ZONE, UTC by default).
 
     `user` may be anonymous (the confirmation page after an anonymous submission): then
     the case's requester is the reader.
@@ -66,9 +68,11 @@ def viewer_zone(user: Any, ticket: Ticket | None = None) -> ZoneInfo:
     if not getattr(user, "is_authenticated", False) and ticket is not None:
         user = ticket.requester
     if not getattr(user, "is_authenticated", False):
-        return UTC_ZONE
+        return zone_named(settings.TIME_ZONE)
     organization = None if getattr(user, "is_agent", False) else user.organization
-    return zone_named(user.time_zone, organization.time_zone if organization else None)
+    # The same order as the pages' own zone (casedesk.core.middleware.reader_zone).
+    return zone_named(user.time_zone, organization.time_zone if organization else None,
+                      settings.TIME_ZONE)
 
 
 @dataclass(frozen=True)
