@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from casedesk.conftest import make_contact, make_org
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_after():
+    # The test client serves requests on this thread; the language they activated must
+    # not leak into the next test's code that runs outside a request.
+    yield
+    translation.deactivate()
 
 PROFILE = "/accounts/profile/"
 

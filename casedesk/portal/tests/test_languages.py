@@ -10,12 +10,21 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import translation
 
 from casedesk.accounts.models import User
 from casedesk.conftest import PASSWORD, make_agent, make_case, make_contact, make_org
 from casedesk.portal.tests.helpers import html
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_after():
+    # The test client serves requests on this thread; the language they activated must
+    # not leak into the next test's code that runs outside a request.
+    yield
+    translation.deactivate()
 
 SETLANG = "/i18n/setlang/"
 COOKIE = django_settings.LANGUAGE_COOKIE_NAME
