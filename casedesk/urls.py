@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from casedesk.accounts.views import set_language
+
 admin.site.site_header = "casedesk administration"
 admin.site.site_title = "casedesk admin"
 
@@ -9,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("casedesk.accounts.urls")),
     path("api/v1/", include("casedesk.api.urls")),
     path("", include("casedesk.api.page_urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("desk/reports/", include("casedesk.reports.urls")),
     path("desk/webhooks/", include("casedesk.webhooks.urls")),
     path("desk/kb/", include("casedesk.kb.desk_urls")),

@@ -103,18 +103,18 @@ def find_invitation(token: str) -> Invitation:
     )
     if invitation is None or not invitation.user.is_active:
         raise InvitationError(
-            "This invitation link is not valid. Check that you copied the whole link from "
-            "the email, or ask for a new one with “Forgot your password?”."
+            _("This invitation link is not valid. Check that you copied the whole link from "
+              "the email, or ask for a new one with “Forgot your password?”.")
         )
     if invitation.used_at is not None:
         raise InvitationError(
-            "This invitation link has already been used. Sign in with your email address "
-            "and password, or use “Forgot your password?”."
+            _("This invitation link has already been used. Sign in with your email address "
+              "and password, or use “Forgot your password?”.")
         )
     if invitation.expires_at <= timezone.now():
         raise InvitationError(
-            "This invitation link has expired. Use “Forgot your password?” with your email "
-            "address to get a new link."
+            _("This invitation link has expired. Use “Forgot your password?” with your email "
+              "address to get a new link.")
         )
     return invitation
 
@@ -135,7 +135,7 @@ def accept_invitation(token: str, password: str) -> User:
             used_at=timezone.now()
         )
         if spent != 1:
-            raise InvitationError("This invitation link has already been used.")
+            raise InvitationError(_("This invitation link has already been used."))
         user.set_password(password)
         user.save(update_fields=["password"])
         return user
@@ -153,4 +153,21 @@ def reset_password(user: User, password: str) -> User:
         user.set_password(password)
         user.save(update_fields=["password"])
         user.invitations.filter(used_at=None).update(used_at=timezone.now())
+    return user
+
+
+def save_reading_preferences(
+    user: User, *, language: str | None = None, time_zone: str | None = None
+) -> User:
+    """Save the language and/or time zone a person reads casedesk in ("" means "as my
+    organization says"). The caller has checked the values (forms, the language menu)."""
+    fields = []
+    if language is not None:
+        user.language = language
+        fields.append("language")
+    if time_zone is not None:
+        user.time_zone = time_zone
+        fields.append("time_zone")
+    if fields:
+        user.save(update_fields=fields)
     return user

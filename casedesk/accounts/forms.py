@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.actions import reset_password
@@ -25,12 +27,12 @@ from casedesk.mail.models import OutboundMail
 
 # One message for every refusal: it must not tell a stranger whether an address has an
 # account, has no password yet, or is deactivated.
-SIGNIN_FAILED = (
+SIGNIN_FAILED = _(
     "That email address and password do not match an account that can sign in. "
     "Check them and try again, or use “Forgot your password?”."
 )
 
-STRENGTH_HELP = (
+STRENGTH_HELP = _(
     "At least 10 characters. Not a common password, not only digits, and not close to "
     "your name or email address."
 )
@@ -38,11 +40,11 @@ STRENGTH_HELP = (
 
 class SignInForm(forms.Form):
     email = forms.EmailField(
-        label="Email address", max_length=254,
+        label=_("Email address"), max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
     password = forms.CharField(
-        label="Password", strip=False,
+        label=_("Password"), strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -72,11 +74,11 @@ class NewPasswordForm(forms.Form):
     """
 
     new_password1 = forms.CharField(
-        label="New password", strip=False, help_text=STRENGTH_HELP,
+        label=_("New password"), strip=False, help_text=STRENGTH_HELP,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
     )
     new_password2 = forms.CharField(
-        label="Type it again", strip=False,
+        label=_("Type it again"), strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -94,7 +96,7 @@ class NewPasswordForm(forms.Form):
                 self.add_error("new_password1", exc)
         if first and second and first != second:
             self.add_error(
-                "new_password2", "The two passwords are not the same. Type the same one twice."
+                "new_password2", _("The two passwords are not the same. Type the same one twice.")
             )
         return cleaned
 
@@ -107,7 +109,7 @@ class PasswordResetForm(DjangoPasswordResetForm):
     """Django's reset form, with the mail queued in our outbox instead of sent inline."""
 
     email = forms.EmailField(
-        label="Email address", max_length=254,
+        label=_("Email address"), max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
@@ -154,3 +156,47 @@ class PasswordResetForm(DjangoPasswordResetForm):
             },
             headers={"Auto-Submitted": "auto-generated"},
         )
+
+
+def time_zone_names() -> list[str]:
+    """The IANA zones this server knows (Python's zoneinfo), sorted."""
+    return sorted(zoneinfo.available_timezones())
+
+
+class ProfileForm(forms.Form):
+    """The language and time zone a person reads casedesk in."""
+
+    language = forms.ChoiceField(
+        label=_("Language"), required=False,
+        help_text=_("Pages and email are written in it."),
+        error_messages={
+            "invalid_choice": _("“%(value)s” is not a language casedesk is written in."),
+        },
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), required=False,
+        help_text=_("Times on the portal and in email are shown in it."),
+        error_messages={
+            "invalid_choice": _(
+                "“%(value)s” is not a time zone we know. Choose one from the list, "
+                "like Asia/Dubai."
+            ),
+        },
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"language": user.language, "time_zone": user.time_zone})
+        super().__init__(*args, **kwargs)
+        organization = user.organization if user.organization_id is not None else None
+        language = cast(forms.ChoiceField, self.fields["language"])
+        zone = cast(forms.ChoiceField, self.fields["time_zone"])
+        if organization is not None:
+            language.choices = [("", _("As my organization says"))]
+            zone.choices = [("", format_lazy(_("As my organization says ({zone})"),
+                                             zone=organization.time_zone))]
+        else:
+            language.choices = [("", _("As my browser says"))]
+            zone.choices = [("", format_lazy(_("The site's time zone ({zone})"),
+                                             zone=settings.TIME_ZONE))]
+        language.choices += [(code, name) for code, name in settings.LANGUAGES]
+        zone.choices += [(name, name) for name in time_zone_names()]

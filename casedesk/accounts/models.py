@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -78,13 +79,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in: a customer contact of a partner organization, or an agent."""
 
     class Role(models.TextChoices):
-        CONTACT = "contact", "Contact"
-        AGENT = "agent", "Agent"
+        CONTACT = "contact", _("Contact")
+        AGENT = "agent", _("Agent")
 
     class Visibility(models.TextChoices):
-        INHERIT = "inherit", "As the organization says"
-        ORGANIZATION = "organization", "All of the organization's cases"
-        OWN = "own", "Only their own cases"
+        INHERIT = "inherit", _("As the organization says")
+        ORGANIZATION = "organization", _("All of the organization's cases")
+        OWN = "own", _("Only their own cases")
 
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=150)
@@ -140,10 +141,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.organization is not None and self.organization.org_wide_visibility
 
 
+def known_languages() -> set[str]:
+    return {code for code, _name in settings.LANGUAGES}
+
+
 def language_for(user: User | None) -> str:
     """The language to write to `user` in: their own choice, else their organization's,
     else the site's. A code no longer in settings.LANGUAGES falls back the same way."""
-    known = {code for code, _name in settings.LANGUAGES}
+    known = known_languages()
     if user is not None:
         if user.language in known:
             return user.language

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
-from casedesk.accounts.actions import InvitationError, accept_invitation, find_invitation
-from casedesk.accounts.forms import NewPasswordForm, PasswordResetForm, SignInForm
-from casedesk.accounts.models import User
+from casedesk.accounts.actions import (
+    InvitationError,
+    accept_invitation,
+    find_invitation,
+    save_reading_preferences,
+)
+from casedesk.accounts.forms import NewPasswordForm, PasswordResetForm, ProfileForm, SignInForm
+from casedesk.accounts.models import User, known_languages
+from casedesk.core.middleware import saved_language
 
 EMAIL_BACKEND = "casedesk.accounts.backends.EmailBackend"
 
@@ -40,6 +53,18 @@ def safe_next(request: HttpRequest) -> str:
     ):
         return target
     return ""
+
+
+def safe_back(request: HttpRequest) -> str:
+    """The page a form was posted from (`next`, else the Referer), if it is on this site;
+    else the portal's home page."""
+    target = safe_next(request)
+    referer = request.META.get("HTTP_REFERER", "")
+    if not target and referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = referer
+    return target or reverse("portal:home")
 
 
 @sensitive_post_parameters("password")
@@ -65,7 +90,7 @@ def signout(request: HttpRequest) -> HttpResponse:
         was_signed_in = request.user.is_authenticated
         logout(request)
         if was_signed_in:
-            messages.success(request, "You are signed out. Thank you for visiting.")
+            messages.success(request, _("You are signed out. Thank you for visiting."))
         return redirect("portal:home")
     if not request.user.is_authenticated:
         return redirect("portal:home")
@@ -99,8 +124,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                 login(request, user, backend=EMAIL_BACKEND)
                 messages.success(
                     request,
-                    f"Welcome, {user.get_short_name()}. Your password is set and you are "
-                    "signed in.",
+                    _("Welcome, %(name)s. Your password is set and you are signed in.")
+                    % {"name": user.get_short_name()},
                 )
                 return redirect("portal:cases")
     else:
@@ -112,12 +137,12 @@ password_reset = auth_views.PasswordResetView.as_view(
     form_class=PasswordResetForm,
     template_name="accounts/password_reset.html",
     success_url=reverse_lazy("accounts:password_reset_done"),
-    title="Forgot your password?",
+    title=gettext_lazy("Forgot your password?"),
 )
 
 password_reset_done = auth_views.PasswordResetDoneView.as_view(
     template_name="accounts/password_reset_done.html",
-    title="Check your email",
+    title=gettext_lazy("Check your email"),
 )
 
 
@@ -134,7 +159,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
     post_reset_login = True
     post_reset_login_backend = EMAIL_BACKEND
-    title = "Choose a new password"
+    title = gettext_lazy("Choose a new password")
 
     def get_user(self, uidb64: str) -> Any:
         user = super().get_user(uidb64)
@@ -153,3 +178,53 @@ password_reset_confirm = PasswordResetConfirmView.as_view()
 def password_reset_complete(request: HttpRequest) -> HttpResponse:
     home = home_for(request.user) if request.user.is_authenticated else ""
     return render(request, "accounts/password_reset_complete.html", {"home": home})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language menu: Django's set_language (the cookie, then back to `next`), and for
+    a signed-in person the choice saved on their account, so it follows them to any
+    browser. An unknown code changes nothing and says so."""
+    code = request.POST.get("language", "")
+    if code not in known_languages():
+        messages.error(
+            request,
+            _("“%(code)s” is not a language casedesk is written in. Nothing was changed.")
+            % {"code": code[:20]},
+        )
+        return HttpResponseRedirect(safe_back(request), status=303)
+    if request.user.is_authenticated:
+        save_reading_preferences(request.user, language=code)  # type: ignore[arg-type]
+    response = django_set_language(request)
+    response.status_code = 303
+    return response
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The person's reading preferences: language and time zone."""
+    user: User = request.user  # type: ignore[assignment]
+    if request.method == "POST":
+        form = ProfileForm(request.POST, user=user)
+        if form.is_valid():
+            save_reading_preferences(
+                user, language=form.cleaned_data["language"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+            response = HttpResponseRedirect(reverse("accounts:profile"), status=303)
+            # The next pages are in the language just chosen, else the organization's,
+            # else the browser's.
+            chosen = saved_language(user)
+            if chosen:
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME, chosen,
+                    max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax",
+                )
+                translation.activate(chosen)
+            else:
+                response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+            messages.success(request, _("Your preferences are saved."))
+            return response
+    else:
+        form = ProfileForm(user=user)
+    return render(request, "accounts/profile.html", {"form": form})

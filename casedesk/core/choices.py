@@ -1,7 +1,10 @@
 """Choices shared by several apps."""
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+StrOrPromise = str | Promise
 
 
 class Priority(models.IntegerChoices):
@@ -14,17 +17,17 @@ class Priority(models.IntegerChoices):
     QUESTION = 4, _("Question (Request)")
 
 
-PRIORITY_DESCRIPTIONS: dict[int, str] = {
-    Priority.HIGH: "An issue that prevents operation of critical functions with high "
-    "frequency or duration.",
-    Priority.MEDIUM: "An issue that consistently prevents operation of non-critical functions "
+PRIORITY_DESCRIPTIONS: dict[int, StrOrPromise] = {
+    Priority.HIGH: _("An issue that prevents operation of critical functions with high "
+    "frequency or duration."),
+    Priority.MEDIUM: _("An issue that consistently prevents operation of non-critical functions "
     "or occasionally impacts critical functions, or a critical issue for which a temporary "
-    "workaround has been provided.",
-    Priority.LOW: "An issue that has some impact on administration, non-critical operation or "
+    "workaround has been provided."),
+    Priority.LOW: _("An issue that has some impact on administration, non-critical operation or "
     "other secondary functions, or a major issue for which a temporary workaround has been "
-    "provided.",
-    Priority.QUESTION: "The service is unaffected: a request for product-related technical "
-    "advice, general information or feature questions.",
+    "provided."),
+    Priority.QUESTION: _("The service is unaffected: a request for product-related technical "
+    "advice, general information or feature questions."),
 }
 
 

@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def _error(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
@@ -11,30 +12,30 @@ def _error(request: HttpRequest, status: int, title: str, text: str) -> HttpResp
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    text = "We could not read that request."
+    text = _("We could not read that request.")
     name = type(exception).__name__ if exception else ""
     if name == "TooManyFilesSent":
-        text = "Too many files were sent at once. Attach fewer files and try again."
+        text = _("Too many files were sent at once. Attach fewer files and try again.")
     elif name == "RequestDataTooBig":
-        text = "The request was too large. Attach smaller files and try again."
-    return _error(request, 400, "Bad request", text)
+        text = _("The request was too large. Attach smaller files and try again.")
+    return _error(request, 400, _("Bad request"), text)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 403, "Not allowed", "You do not have access to this page.")
+    return _error(request, 403, _("Not allowed"), _("You do not have access to this page."))
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error(
-        request, 404, "Not found",
-        "There is nothing here, or you do not have access to it. Check the Case ID or the "
-        "link and try again.",
+        request, 404, _("Not found"),
+        _("There is nothing here, or you do not have access to it. Check the Case ID or the "
+          "link and try again."),
     )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return _error(
-        request, 500, "Something went wrong",
-        "We could not finish that request and nothing was changed. Please try again; if it "
-        "keeps failing, call us.",
+        request, 500, _("Something went wrong"),
+        _("We could not finish that request and nothing was changed. Please try again; if it "
+          "keeps failing, call us."),
     )

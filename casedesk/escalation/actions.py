@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -45,10 +46,11 @@ def cooldown() -> timedelta:
 def clock_text(at: datetime, now: datetime) -> str:
     """"14:05 UTC", with the date when it is not today (UTC)."""
     utc = at.astimezone(UTC)
-    text = f"{utc:%H:%M} UTC"
     if utc.date() != now.astimezone(UTC).date():
-        text += f" on {utc.day} {utc:%b %Y}"
-    return text
+        return str(_("%(time)s UTC on %(date)s") % {
+            "time": f"{utc:%H:%M}", "date": date_format(utc, "j M Y"),
+        })
+    return str(_("%(time)s UTC") % {"time": f"{utc:%H:%M}"})
 
 
 @dataclass(frozen=True)
@@ -76,23 +78,28 @@ def check_escalation(
     """
     now = now or timezone.now()
     if source not in Source.values:
-        raise EscalationRefused(f"“{source}” is not a source of escalations.")
+        raise EscalationRefused(
+            _("“%(source)s” is not a source of escalations.") % {"source": source}
+        )
     if to_level is not None and (actor is None or not actor.is_agent):
-        raise EscalationRefused("Only agents can choose the level a case goes to.")
+        raise EscalationRefused(_("Only agents can choose the level a case goes to."))
     if not ticket.is_open:
         raise EscalationRefused(
-            f"Case {ticket.pk} is {ticket.get_status_display().lower()}; "
-            "reopen it or open a new case."
+            _("Case %(id)s is %(status)s; reopen it or open a new case.")
+            % {"id": ticket.pk, "status": str(ticket.get_status_display()).lower()}
         )
     levels = {level.number: level for level in Level.objects.order_by("number")}
     current = ticket.escalation_level
     if to_level is not None:
         target = levels.get(to_level)
         if target is None:
-            raise EscalationRefused(f"There is no escalation level {to_level}.")
+            raise EscalationRefused(
+                _("There is no escalation level %(level)s.") % {"level": to_level}
+            )
         if to_level == current:
             raise EscalationRefused(
-                f"Case {ticket.pk} is already at level {current} ({target.name})."
+                _("Case %(id)s is already at level %(level)s (%(name)s).")
+                % {"id": ticket.pk, "level": current, "name": target.name}
             )
         return Move(ticket, current, target)
     higher = [number for number in levels if number > current]
@@ -100,16 +107,20 @@ def check_escalation(
         top = levels.get(current)
         name = f" ({top.name})" if top else ""
         raise EscalationRefused(
-            f"Case {ticket.pk} is already at the top level, {current}{name}."
+            _("Case %(id)s is already at the top level, %(level)s.")
+            % {"id": ticket.pk, "level": f"{current}{name}"}
         )
     if source != Source.SLA:
         last = ticket.escalations.order_by("-created_at", "-pk").first()
         if last is not None and now - last.created_at < cooldown():
             name = levels[last.to_level].name if last.to_level in levels else ""
             raise EscalationRefused(
-                f"Case {ticket.pk} was already escalated at {clock_text(last.created_at, now)} "
-                f"to level {last.to_level}{f' ({name})' if name else ''}. "
-                f"It can be escalated again from {clock_text(last.created_at + cooldown(), now)}."
+                _("Case %(id)s was already escalated at %(at)s to level %(level)s. "
+                  "It can be escalated again from %(again)s.") % {
+                    "id": ticket.pk, "at": clock_text(last.created_at, now),
+                    "level": f"{last.to_level} ({name})" if name else last.to_level,
+                    "again": clock_text(last.created_at + cooldown(), now),
+                }
             )
     return Move(ticket, current, levels[min(higher)])
 
@@ -154,12 +165,14 @@ def escalate(
     """
     reason = reason.strip()[:REASON_MAX]
     if not reason:
-        raise EscalationRefused("Say why the case needs escalating.")
+        raise EscalationRefused(_("Say why the case needs escalating."))
     with transaction.atomic():
         try:
             ticket = lock_ticket(ticket_id)
         except Ticket.DoesNotExist:
-            raise EscalationRefused(f"There is no case {ticket_id}.") from None
+            raise EscalationRefused(
+                _("There is no case %(id)s.") % {"id": ticket_id}
+            ) from None
         now = timezone.now()
         move = check_escalation(ticket, source=source, actor=actor, to_level=to_level, now=now)
         level = move.to_level

@@ -9,11 +9,12 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .actions import REASON_MAX
 from .models import level_names
 
-CASE_ID_MESSAGE = "A Case ID is a number, like 100123."
+CASE_ID_MESSAGE = _("A Case ID is a number, like 100123.")
 NEXT = "next"
 PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ().\-/]+$")
 
@@ -23,7 +24,7 @@ class CaseIdField(forms.CharField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 20)
-        kwargs.setdefault("error_messages", {"required": "Enter the Case ID."})
+        kwargs.setdefault("error_messages", {"required": _("Enter the Case ID.")})
         kwargs.setdefault("widget", forms.TextInput(attrs={
             "inputmode": "numeric", "autocomplete": "off",
             "placeholder": "100123",
@@ -37,11 +38,14 @@ class CaseIdField(forms.CharField):
         return int(text)
 
 
-def reason_field(label: str = "Why escalate?", help_text: str = "") -> forms.CharField:
+WHY_ESCALATE = _("Why escalate?")
+
+
+def reason_field(label: Any = WHY_ESCALATE, help_text: Any = "") -> forms.CharField:
     return forms.CharField(
         label=label, max_length=REASON_MAX, help_text=help_text,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Say why the case needs escalating."},
+        error_messages={"required": _("Say why the case needs escalating.")},
     )
 
 
@@ -50,14 +54,14 @@ class WidgetForm(forms.Form):
     email, where the confirmation link goes."""
 
     case_id = CaseIdField(
-        label="Case ID", help_text="Numbers only; it is in the email we sent you."
+        label=_("Case ID"), help_text=_("Numbers only; it is in the email we sent you.")
     )
     email = forms.EmailField(
-        label="Requester's email", max_length=254,
-        help_text="The address the case was opened with: we email a link there to confirm.",
+        label=_("Requester's email"), max_length=254,
+        help_text=_("The address the case was opened with: we email a link there to confirm."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    reason = reason_field(help_text="What is not going as it should.")
+    reason = reason_field(help_text=_("What is not going as it should."))
 
     def __init__(self, *args: Any, signed_in: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,9 +76,11 @@ def level_choices(current: int, *, with_next: bool) -> list[tuple[str, str]]:
     choices = []
     if with_next and higher:
         up = min(higher)
-        choices.append((NEXT, f"Next level: {up} ({names[up]})"))
+        choices.append(
+            (NEXT, _("Next level: %(level)s (%(name)s)") % {"level": up, "name": names[up]})
+        )
     choices += [
-        (str(number), f"Level {number}: {name}")
+        (str(number), _("Level %(level)s: %(name)s") % {"level": number, "name": name})
         for number, name in names.items() if number != current
     ]
     return choices
@@ -90,10 +96,10 @@ class EscalateForm(forms.Form):
     """An agent's escalation: the next level, or any other level on purpose."""
 
     to_level = LevelField(
-        label="Escalate to",
-        help_text="Choosing a level on purpose skips the cool-down between escalations.",
+        label=_("Escalate to"),
+        help_text=_("Choosing a level on purpose skips the cool-down between escalations."),
     )
-    reason = reason_field(label="Reason", help_text="The customer sees it on the portal.")
+    reason = reason_field(label=_("Reason"), help_text=_("The customer sees it on the portal."))
 
     prefix = "escalate"
 
@@ -109,13 +115,13 @@ class PhoneEscalationForm(EscalateForm):
     """A customer called to escalate: who, from which number, why."""
 
     caller_name = forms.CharField(
-        label="Caller", max_length=150,
-        error_messages={"required": "Who called? Enter their name."},
+        label=_("Caller"), max_length=150,
+        error_messages={"required": _("Who called? Enter their name.")},
     )
     caller_phone = forms.CharField(
-        label="Their number", max_length=40,
+        label=_("Their number"), max_length=40,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-        error_messages={"required": "Enter the number they called from."},
+        error_messages={"required": _("Enter the number they called from.")},
     )
 
     prefix = "phone"
@@ -123,13 +129,14 @@ class PhoneEscalationForm(EscalateForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].help_text = "In the caller's words. The customer sees it."
+        self.fields["reason"].help_text = _("In the caller's words. The customer sees it.")
 
     def clean_caller_phone(self) -> str:
         phone = self.cleaned_data["caller_phone"].strip()
         digits = sum(c.isdigit() for c in phone)
         if not PHONE_CHARACTERS.match(phone) or digits < 5 or digits > 20:
             raise ValidationError(
-                "Enter a phone number: digits, spaces and + ( ) - only, like +971 50 555 0101."
+                _("Enter a phone number: digits, spaces and + ( ) - only, like "
+                  "+971 50 555 0101.")
             )
         return phone

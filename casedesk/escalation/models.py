@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from casedesk.accounts.models import User
@@ -217,10 +218,10 @@ class Escalation(models.Model):
     """One move of a case between levels: who asked, why, from where, and who got it."""
 
     class Source(models.TextChoices):
-        PORTAL = "portal", "Portal widget"
-        PHONE = "phone", "Phone call"
-        AGENT = "agent", "Agent"
-        SLA = "sla", "SLA breach"
+        PORTAL = "portal", _("Portal widget")
+        PHONE = "phone", _("Phone call")
+        AGENT = "agent", _("Agent")
+        SLA = "sla", _("SLA breach")
 
     ticket = models.ForeignKey(
         "tickets.Ticket", on_delete=models.CASCADE, related_name="escalations"

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from casedesk.accounts.models import User
@@ -43,13 +44,15 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def done_message(escalation: Escalation) -> str:
-    text = (
-        f"Case {escalation.ticket_id} is escalated to level "
-        f"{level_label(escalation.to_level)}."
-    )
+    values = {"id": escalation.ticket_id, "level": level_label(escalation.to_level)}
     if escalation.assigned_to is not None:
-        text += f" {escalation.assigned_to.get_short_name()} is now handling it."
-    return text + " We have emailed you the details."
+        return _(
+            "Case %(id)s is escalated to level %(level)s. %(name)s is now handling it. "
+            "We have emailed you the details."
+        ) % {**values, "name": escalation.assigned_to.get_short_name()}
+    return _(
+        "Case %(id)s is escalated to level %(level)s. We have emailed you the details."
+    ) % values
 
 
 @require_http_methods(["GET", "POST"])
@@ -75,7 +78,7 @@ def widget(request: HttpRequest) -> HttpResponse:
         # Agents escalate on the desk, where they can choose the level and see the case.
         if Ticket.objects.filter(pk=data["case_id"]).exists():
             return _see_other(reverse("desk:case", args=[data["case_id"]]) + "#escalate")
-        form.add_error("case_id", f"There is no case {data['case_id']}.")
+        form.add_error("case_id", _("There is no case %(id)s.") % {"id": data["case_id"]})
         return render(request, "escalation/widget.html", {"form": form})
     try:
         escalation = request_by_contact(

@@ -10,13 +10,14 @@ rate limits count, so they hold across any number of web processes.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -45,8 +46,8 @@ class RateLimited(EscalationRefused):
 class LinkInvalid(Exception):
     """A confirmation link that cannot be used; the message says why, for the visitor."""
 
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: object, *, status: int) -> None:
+        super().__init__(str(message))
         self.status = status
 
 
@@ -69,8 +70,9 @@ def over_limit(email: str, ticket: Ticket | None, now: datetime) -> bool:
 
 def too_many_message() -> str:
     phone = SiteConfiguration.current().support_phone
-    call = f"call us on {phone}" if phone else "please call us"
-    return f"Too many escalation requests; {call}."
+    if phone:
+        return str(_("Too many escalation requests; call us on %(phone)s.") % {"phone": phone})
+    return str(_("Too many escalation requests; please call us."))
 
 
 def request_by_visitor(*, case_id: int, email: str, reason: str, ip: str | None) -> None:
@@ -142,8 +144,8 @@ def request_by_contact(
         )
     if ticket is None:
         raise NotYourCase(
-            f"We could not find case {case_id} among your cases. Check the Case ID in the "
-            "email we sent when the case was opened."
+            _("We could not find case %(id)s among your cases. Check the Case ID in the "
+              "email we sent when the case was opened.") % {"id": case_id}
         )
     escalation = escalate(ticket.pk, source=Escalation.Source.PORTAL, reason=reason,
                           actor=contact)
@@ -160,18 +162,22 @@ def find_request(token: str) -> EscalationRequest:
     )
     if request is None or request.ticket is None:
         raise LinkInvalid(
-            "This link is not valid. Check that you opened the whole link from the email, "
-            "or ask again from the portal's home page.", status=404,
+            _("This link is not valid. Check that you opened the whole link from the email, "
+              "or ask again from the portal's home page."), status=404,
         )
     if request.used_at is not None:
         raise LinkInvalid(
-            f"This link has already been used: case {request.ticket_id} was escalated "
-            f"on {request.used_at:%d %b %Y at %H:%M} UTC. A link works once.", status=410,
+            _("This link has already been used: case %(id)s was escalated on %(date)s at "
+              "%(time)s UTC. A link works once.") % {
+                "id": request.ticket_id,
+                "date": date_format(request.used_at.astimezone(UTC), "d M Y"),
+                "time": f"{request.used_at.astimezone(UTC):%H:%M}",
+            }, status=410,
         )
     if request.expires_at <= timezone.now():
         raise LinkInvalid(
-            f"This link has expired (links work for {link_hours()} hours). Ask again from "
-            "the portal's home page, or call us.", status=410,
+            _("This link has expired (links work for %(hours)s hours). Ask again from "
+              "the portal's home page, or call us.") % {"hours": link_hours()}, status=410,
         )
     return request
 
@@ -191,7 +197,9 @@ def confirm_request(token: str) -> Escalation:
             pk=request.pk, used_at__isnull=True, expires_at__gt=now
         ).update(used_at=now)
         if claimed != 1:
-            raise LinkInvalid("This link has already been used. A link works once.", status=410)
+            raise LinkInvalid(
+                _("This link has already been used. A link works once."), status=410
+            )
         ticket = cast(Ticket, request.ticket)  # find_request returns matched requests only
         return escalate(
             ticket.pk, source=Escalation.Source.PORTAL, reason=request.reason,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.models import User
 from casedesk.core.choices import PRIORITY_DESCRIPTIONS, PRIORITY_SLUGS, Priority
@@ -17,7 +18,7 @@ from casedesk.core.forms import MultipleFileField
 from casedesk.tickets.models import Category, Ticket
 
 DESCRIPTION_MAX = 50_000
-ATTACHMENTS_HELP = (
+ATTACHMENTS_HELP = _(
     "Screenshots, logs or documents; several files at once. Each is checked: its content "
     "must match its name."
 )
@@ -53,30 +54,30 @@ class AttachmentsMixin:
 
 
 class SubmitForm(AttachmentsMixin, forms.Form):
-    full_name = forms.CharField(label="Your name", max_length=150)
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(
-        label="Email address", max_length=254,
-        help_text="We send the Case ID and every answer here.",
+        label=_("Email address"), max_length=254,
+        help_text=_("We send the Case ID and every answer here."),
     )
-    organization_name = forms.CharField(label="Organization", max_length=200, required=False)
+    organization_name = forms.CharField(label=_("Organization"), max_length=200, required=False)
     phone = forms.CharField(
-        label="Phone", max_length=40, required=False,
+        label=_("Phone"), max_length=40, required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     subject = forms.CharField(
-        label="Subject", max_length=200, help_text="One line that says what is wrong."
+        label=_("Subject"), max_length=200, help_text=_("One line that says what is wrong.")
     )
-    category = forms.ChoiceField(label="Category")
+    category = forms.ChoiceField(label=_("Category"))
     priority = forms.TypedChoiceField(
-        label="Priority", coerce=int, choices=Priority.choices, widget=PriorityCards,
+        label=_("Priority"), coerce=int, choices=Priority.choices, widget=PriorityCards,
     )
     description = forms.CharField(
-        label="Description", max_length=DESCRIPTION_MAX,
-        help_text="What happened, since when, and what you already tried.",
+        label=_("Description"), max_length=DESCRIPTION_MAX,
+        help_text=_("What happened, since when, and what you already tried."),
         widget=forms.Textarea(attrs={"rows": 8}),
     )
     attachments = MultipleFileField(
-        label="Attachments", required=False, help_text=ATTACHMENTS_HELP,
+        label=_("Attachments"), required=False, help_text=ATTACHMENTS_HELP,
     )
 
     def __init__(
@@ -91,7 +92,7 @@ class SubmitForm(AttachmentsMixin, forms.Form):
         self.categories = {str(c.pk): c for c in categories}
         category = cast(forms.ChoiceField, self.fields["category"])
         category.choices = [
-            ("", "Choose a category"), *((key, c.name) for key, c in self.categories.items())
+            ("", _("Choose a category")), *((key, c.name) for key, c in self.categories.items())
         ]
         # With no category configured the case goes in without one rather than never.
         category.required = bool(self.categories)
@@ -114,11 +115,11 @@ class SubmitForm(AttachmentsMixin, forms.Form):
 
 class ReplyForm(AttachmentsMixin, forms.Form):
     body = forms.CharField(
-        label="Your reply", max_length=DESCRIPTION_MAX,
+        label=_("Your reply"), max_length=DESCRIPTION_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     attachments = MultipleFileField(
-        label="Attachments", required=False, help_text=ATTACHMENTS_HELP,
+        label=_("Attachments"), required=False, help_text=ATTACHMENTS_HELP,
     )
 
 
@@ -126,20 +127,21 @@ class CaseFilterForm(forms.Form):
     """The case list's filters. A value that is not a choice is reported and ignored."""
 
     q = forms.CharField(
-        label="Search", required=False, max_length=200,
+        label=_("Search"), required=False, max_length=200,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Case ID or subject"}
+            attrs={"type": "search", "placeholder": _("Case ID or subject")}
         ),
     )
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *Ticket.Status.choices]
+        label=_("Status"), required=False,
+        choices=[("", _("Any status")), *Ticket.Status.choices],
     )
     priority = forms.TypedChoiceField(
-        label="Priority", required=False, coerce=int, empty_value=None,
-        choices=[("", "Any priority"), *Priority.choices],
+        label=_("Priority"), required=False, coerce=int, empty_value=None,
+        choices=[("", _("Any priority")), *Priority.choices],
     )
     requester = forms.TypedChoiceField(
-        label="Requester", required=False, coerce=int, empty_value=None, choices=[]
+        label=_("Requester"), required=False, coerce=int, empty_value=None, choices=[]
     )
 
     def __init__(self, *args: Any, requesters: list[tuple[int, str]] | None = None,
@@ -149,7 +151,7 @@ class CaseFilterForm(forms.Form):
             del self.fields["requester"]
         else:
             field = cast(forms.ChoiceField, self.fields["requester"])
-            field.choices = [("", "Anyone"), *requesters]
+            field.choices = [("", _("Anyone")), *requesters]
 
     def value(self, name: str) -> Any:
         """The cleaned value of one filter, or None when absent or invalid."""

@@ -25,6 +25,8 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
@@ -96,7 +98,8 @@ def response_targets(organization_id: int | None) -> tuple[str, dict[int, timede
 def target_texts(organization_id: int | None) -> dict[int, str]:
     plan_name, targets = response_targets(organization_id)
     return {
-        priority: f"{plan_name}: response within {duration_text(span)}"
+        priority: _("%(plan)s: response within %(target)s")
+        % {"plan": plan_name, "target": duration_text(span)}
         for priority, span in targets.items()
     }
 
@@ -111,8 +114,10 @@ def form_choices(organization_id: int | None) -> tuple[list[Category], dict[int,
         categories = list(Category.objects.filter(is_active=True).order_by("position", "name"))
         return categories, target_texts(organization_id)
 
+    # The targets are text in the reader's language: one cache entry per language.
     choices = cache.get_or_set(
-        f"portal:submit-choices:{organization_id or 0}", read, FORM_CACHE_SECONDS
+        f"portal:submit-choices:{organization_id or 0}:{get_language()}", read,
+        FORM_CACHE_SECONDS,
     )
     return choices if choices is not None else read()
 
@@ -307,9 +312,9 @@ def reply(request: HttpRequest, case_id: str) -> HttpResponse:
         form.add_error(None, str(exc))
         return _render_case(request, ticket, form)
     if was_open:
-        messages.success(request, "Your reply was added. We will email you when we answer.")
+        messages.success(request, _("Your reply was added. We will email you when we answer."))
     else:
-        messages.success(request, "Your reply was added and the case is open again.")
+        messages.success(request, _("Your reply was added and the case is open again."))
     return _see_other(reverse("portal:case", args=[ticket.pk]) + f"#msg-{message.pk}")
 
 
@@ -324,7 +329,9 @@ def close(request: HttpRequest, case_id: str) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(
-                request, f"Case {ticket.pk} is closed. Reopen it here if the problem returns."
+                request,
+                _("Case %(id)s is closed. Reopen it here if the problem returns.")
+                % {"id": ticket.pk},
             )
     return _see_other(reverse("portal:case", args=[ticket.pk]))
 
@@ -339,7 +346,7 @@ def reopen(request: HttpRequest, case_id: str) -> HttpResponse:
         except ActionError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Case {ticket.pk} is open again.")
+            messages.success(request, _("Case %(id)s is open again.") % {"id": ticket.pk})
     return _see_other(reverse("portal:case", args=[ticket.pk]))
 
 

@@ -13,8 +13,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casedesk.sla import calendar as sla_calendar
 from casedesk.sla.models import Clock
@@ -28,14 +32,18 @@ def duration(seconds: int) -> str:
     seconds = max(0, int(seconds))
     minutes = seconds // 60
     if minutes == 0:
-        return "<1m"
+        return _("<1m")
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
+        if hours:
+            return _("%(days)dd %(hours)dh") % {"days": days, "hours": hours}
+        return _("%(days)dd") % {"days": days}
     if hours:
-        return f"{hours}h {mins}m" if mins else f"{hours}h"
-    return f"{mins}m"
+        if mins:
+            return _("%(hours)dh %(minutes)dm") % {"hours": hours, "minutes": mins}
+        return _("%(hours)dh") % {"hours": hours}
+    return _("%(minutes)dm") % {"minutes": mins}
 
 
 def zone_named(*names: str | None) -> ZoneInfo:
@@ -51,7 +59,8 @@ def zone_named(*names: str | None) -> ZoneInfo:
 
 
 def viewer_zone(user: Any, ticket: Ticket | None = None) -> ZoneInfo:
-    """The reader's zone: their own, else their organization's, else UTC.
+    """The reader's zone: their own, else their organization's, else the site's
+    (settings.TIME_ZONE, UTC by default).
 
     `user` may be anonymous (the confirmation page after an anonymous submission): then
     the case's requester is the reader.
@@ -59,9 +68,11 @@ def viewer_zone(user: Any, ticket: Ticket | None = None) -> ZoneInfo:
     if not getattr(user, "is_authenticated", False) and ticket is not None:
         user = ticket.requester
     if not getattr(user, "is_authenticated", False):
-        return UTC_ZONE
+        return zone_named(settings.TIME_ZONE)
     organization = None if getattr(user, "is_agent", False) else user.organization
-    return zone_named(user.time_zone, organization.time_zone if organization else None)
+    # The same order as the pages' own zone (casedesk.core.middleware.reader_zone).
+    return zone_named(user.time_zone, organization.time_zone if organization else None,
+                      settings.TIME_ZONE)
 
 
 @dataclass(frozen=True)
@@ -85,19 +96,20 @@ def time_left(clock: Clock, now: datetime | None = None) -> TimeLeft:
     label = str(clock.get_kind_display())
     if clock.met_at is not None:
         late = (clock.met_at - clock.due_at).total_seconds()
-        text = f"met {duration(int(late))} late" if late > 0 else "met"
+        text = (_("met %(late)s late") % {"late": duration(int(late))} if late > 0
+                else _("met"))
         return TimeLeft("met", text, clock.kind, label, clock.due_at)
     if clock.cancelled_at is not None:
-        return TimeLeft("cancelled", "cancelled", clock.kind, label, None)
+        return TimeLeft("cancelled", _("cancelled"), clock.kind, label, None)
     if clock.paused_at is not None:
-        return TimeLeft("paused", "paused", clock.kind, label, clock.due_at)
+        return TimeLeft("paused", _("paused"), clock.kind, label, clock.due_at)
     left = (clock.due_at - now).total_seconds()
     if left <= 0:
-        return TimeLeft("breach", f"overdue by {duration(int(-left))}", clock.kind, label,
-                        clock.due_at)
+        return TimeLeft("breach", _("overdue by %(time)s") % {"time": duration(int(-left))},
+                        clock.kind, label, clock.due_at)
     warned = clock.warned_at is not None or (clock.warn_at is not None and clock.warn_at <= now)
-    return TimeLeft("warn" if warned else "ok", f"{duration(int(left))} left", clock.kind,
-                    label, clock.due_at)
+    return TimeLeft("warn" if warned else "ok", _("%(time)s left") % {"time": duration(int(left))},
+                    clock.kind, label, clock.due_at)
 
 
 def next_due(clocks: Iterable[Clock], now: datetime | None = None) -> TimeLeft | None:
@@ -138,11 +150,12 @@ def when_text(value: datetime, zone: ZoneInfo, now: datetime | None = None) -> s
     in `zone`."""
     at = value.astimezone(zone)
     today = (now or timezone.now()).astimezone(zone)
+    # Month and day names in the active language; digits stay Latin.
     if at.date() == today.date():
         return f"{at:%H:%M}"
     if at.year == today.year:
-        return f"{at:%a} {at.day} {at:%b}, {at:%H:%M}"
-    return f"{at.day} {at:%b %Y}, {at:%H:%M}"
+        return date_format(at, _("D j M, H:i"))
+    return date_format(at, _("j M Y, H:i"))
 
 
 def zone_label(zone: ZoneInfo) -> str:
@@ -184,19 +197,21 @@ def customer_lines(clocks: Iterable[Clock], zone: ZoneInfo, now: datetime | None
         label = str(clock.get_kind_display())
         due = when_text(clock.due_at, zone, now)
         if clock.met_at is not None:
-            text = f"{label}: answered at {when_text(clock.met_at, zone, now)} (your time)"
+            text = _("%(label)s: answered at %(time)s (your time)") % {
+                "label": label, "time": when_text(clock.met_at, zone, now)}
             state = "met"
         elif clock.cancelled_at is not None:
             continue
         elif clock.paused_at is not None:
-            text = (f"{label}: the clock is paused while we wait for your reply; "
-                    "it runs again when you answer")
+            text = _("%(label)s: the clock is paused while we wait for your reply; "
+                     "it runs again when you answer") % {"label": label}
             state = "paused"
         elif clock.due_at <= now:
-            text = f"{label} was due by {due} (your time); we are on it"
+            text = _("%(label)s was due by %(time)s (your time); we are on it") % {
+                "label": label, "time": due}
             state = "breach"
         else:
-            text = f"{label} due by {due} (your time)"
+            text = _("%(label)s due by %(time)s (your time)") % {"label": label, "time": due}
             state = "ok"
         lines.append(CustomerLine(label, text, state))
     return lines
@@ -221,40 +236,57 @@ def breaching_ids(narrow: QuerySet[Ticket] | None, offset: int, count: int) -> l
     return ids[offset:wanted]
 
 
-KIND_LABELS = {str(k): str(k.label).lower() for k in Clock.Kind}
-RECOMPUTE_WHY = {"priority": "the priority changed", "plan": "the organization's plan changed",
-                 "plan_edited": "the plan was edited"}
+def kind_label(kind: object) -> str:
+    """A clock's kind in lower case, in the active language."""
+    try:
+        return str(Clock.Kind(str(kind)).label).lower()
+    except ValueError:
+        return str(kind)
+
+
+RECOMPUTE_WHY = {"priority": gettext_lazy("the priority changed"),
+                 "plan": gettext_lazy("the organization's plan changed"),
+                 "plan_edited": gettext_lazy("the plan was edited")}
 
 
 def event_sentence(kind: str, data: dict[str, Any]) -> str | None:
     """An SLA event as a line of the case's history (None: not an SLA event)."""
     def label(row: dict[str, Any]) -> str:
-        return KIND_LABELS.get(str(row.get("kind")), str(row.get("kind")))
+        return kind_label(row.get("kind"))
 
     rows = [r for r in data.get("clocks", []) if isinstance(r, dict)]
     if kind == "sla_paused":
-        return ("SLA paused while waiting on the customer: "
-                + ", ".join(label(r) for r in rows))
+        return _("SLA paused while waiting on the customer: %(clocks)s") % {
+            "clocks": _(", ").join(label(r) for r in rows)}
     if kind == "sla_resumed":
-        return "SLA running again: " + ", ".join(
-            f"{label(r)} due moved by {duration(r.get('paused_seconds') or 0)}" for r in rows)
+        return _("SLA running again: %(clocks)s") % {"clocks": _(", ").join(
+            _("%(clock)s due moved by %(time)s") % {
+                "clock": label(r), "time": duration(r.get("paused_seconds") or 0)}
+            for r in rows)}
     if kind == "sla_recomputed":
-        why = RECOMPUTE_WHY.get(str(data.get("reason")), "recomputed")
+        why = RECOMPUTE_WHY.get(str(data.get("reason")), _("recomputed"))
         parts = []
         for r in rows:
             if r.get("action") == "cancelled":
-                parts.append(f"{label(r)} stopped (no target)")
+                parts.append(_("%(clock)s stopped (no target)") % {"clock": label(r)})
             elif r.get("action") == "started":
-                parts.append(f"{label(r)} started ({duration(r.get('new_target') or 0)})")
+                parts.append(_("%(clock)s started (%(target)s)") % {
+                    "clock": label(r), "target": duration(r.get("new_target") or 0)})
             else:
-                parts.append(f"{label(r)} target {duration(r.get('old_target') or 0)} → "
-                             f"{duration(r.get('new_target') or 0)}")
-        return f"SLA due times recomputed ({why}): " + ", ".join(parts)
+                parts.append(_("%(clock)s target %(old)s → %(new)s") % {
+                    "clock": label(r), "old": duration(r.get("old_target") or 0),
+                    "new": duration(r.get("new_target") or 0)})
+        return _("SLA due times recomputed (%(why)s): %(changes)s") % {
+            "why": why, "changes": _(", ").join(parts)}
     if kind == "sla_warning":
-        return f"SLA warning: {label(data)} due soon ({data.get('percent', '?')}% of the target)"
+        return _("SLA warning: %(clock)s due soon (%(percent)s%% of the target)") % {
+            "clock": label(data), "percent": data.get("percent", "?")}
     if kind == "sla_breach":
-        return f"SLA breached: {label(data)} target missed"
+        return _("SLA breached: %(clock)s target missed") % {"clock": label(data)}
     if kind == "sla_met":
         late = int(data.get("late_seconds") or 0)
-        return f"SLA met: {label(data)}" + (f", {duration(late)} late" if late else ", in time")
+        if late:
+            return _("SLA met: %(clock)s, %(late)s late") % {
+                "clock": label(data), "late": duration(late)}
+        return _("SLA met: %(clock)s, in time") % {"clock": label(data)}
     return None

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.core.choices import Priority
 from casedesk.sla import calendar as sla_calendar
@@ -90,12 +91,12 @@ class Clock(models.Model):
     """
 
     class Kind(models.TextChoices):
-        FIRST_RESPONSE = "first_response", "First response"
-        NEXT_RESPONSE = "next_response", "Next response"
-        RESOLUTION = "resolution", "Resolution"
+        FIRST_RESPONSE = "first_response", _("First response")
+        NEXT_RESPONSE = "next_response", _("Next response")
+        RESOLUTION = "resolution", _("Resolution")
         # Started by an escalation to a level with an acknowledgement target
         # (casedesk.sla.clocks.on_escalation); the target is the level's, not the plan's.
-        ESCALATION_ACK = "escalation_ack", "Escalation acknowledged"
+        ESCALATION_ACK = "escalation_ack", _("Escalation acknowledged")
 
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="clocks")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -301,13 +302,13 @@ class Calendar(models.Model):
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class WeeklyHours(models.Model):

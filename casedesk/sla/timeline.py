@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casedesk.sla import calendar as sla_calendar
 from casedesk.sla.clocks import priority_label, spec_for
@@ -35,9 +38,9 @@ SLA_EVENTS = (
 # fortnight has a few dozen stretches; a months-long resolution target could have more).
 MAX_SKIPPED = 40
 RECOMPUTE_REASONS = {
-    "priority": "Priority changed",
-    "plan": "The organization's plan changed",
-    "plan_edited": "The plan was edited",
+    "priority": gettext_lazy("Priority changed"),
+    "plan": gettext_lazy("The organization's plan changed"),
+    "plan_edited": gettext_lazy("The plan was edited"),
 }
 
 
@@ -63,8 +66,8 @@ def _when(value: datetime | str | None, zone: ZoneInfo) -> str:
         value = parse_datetime(value)
     if value is None:
         return "?"
-    local = value.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M}"
+    # Day and month names in the active language; digits stay Latin.
+    return date_format(value.astimezone(zone), _("D j M Y, H:i"))
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -117,12 +120,13 @@ def _story(clock: Clock, events: list[tuple[Event, dict[str, Any]]],
     steps = [_start_step(clock, events, zone)]
     calendar = clock.plan.calendar
     if spec.always_open:
-        steps.append(Step(None, "calendar", "Counted around the clock (24/7): every hour "
-                                            "counts."))
+        steps.append(Step(None, "calendar", _("Counted around the clock (24/7): every hour "
+                                              "counts.")))
     else:
-        name = calendar.name if calendar else "the plan's calendar"
-        steps.append(Step(None, "calendar", f"Counted in the open hours of {name} "
-                                            f"({spec.time_zone}).",
+        name = calendar.name if calendar else _("the plan's calendar")
+        steps.append(Step(None, "calendar",
+                          _("Counted in the open hours of %(calendar)s (%(zone)s).")
+                          % {"calendar": name, "zone": spec.time_zone},
                           _skipped(spec, clock, zone)))
     for event, row in events:
         step = _event_step(event, row, clock, zone, customer)
@@ -130,22 +134,26 @@ def _story(clock: Clock, events: list[tuple[Event, dict[str, Any]]],
             steps.append(step)
     if clock.cancelled_at is not None:
         steps.append(Step(clock.cancelled_at, "cancelled",
-                          f"Stopped at {_when(clock.cancelled_at, zone)}: "
-                          f"{clock.cancel_reason or 'no longer needed'}."))
+                          _("Stopped at %(time)s: %(reason)s.") % {
+                              "time": _when(clock.cancelled_at, zone),
+                              "reason": clock.cancel_reason or _("no longer needed")}))
     elif clock.paused_at is not None:
         steps.append(Step(clock.paused_at, "paused",
-                          f"Paused since {_when(clock.paused_at, zone)}: waiting on the "
-                          "customer. The due time moves when it runs again."))
+                          _("Paused since %(time)s: waiting on the customer. The due time "
+                            "moves when it runs again.") % {"time": _when(clock.paused_at, zone)}))
     # Stable: the start, then the calendar (which has no time of its own), then in order.
     steps.sort(key=lambda s: s.at or clock.started_at)
     counted = clock.target_seconds + clock.paused_seconds
-    sum_text = (
-        f"Target {duration(clock.target_seconds)}"
-        + (f" + paused {duration(clock.paused_seconds)}" if clock.paused_seconds else "")
-        + (f" = {duration(counted)}" if clock.paused_seconds else "")
-        + f" of counted time after {_when(clock.started_at, zone)} "
-        f"→ due {_when(clock.due_at, zone)}."
-    )
+    values = {
+        "target": duration(clock.target_seconds), "paused": duration(clock.paused_seconds),
+        "total": duration(counted), "start": _when(clock.started_at, zone),
+        "due": _when(clock.due_at, zone),
+    }
+    if clock.paused_seconds:
+        sum_text = _("Target %(target)s + paused %(paused)s = %(total)s of counted time after "
+                     "%(start)s → due %(due)s.") % values
+    else:
+        sum_text = _("Target %(target)s of counted time after %(start)s → due %(due)s.") % values
     return ClockStory(clock, label, time_left(clock, now), steps, sum_text)
 
 
@@ -156,13 +164,14 @@ def _start_step(clock: Clock, events: list[tuple[Event, dict[str, Any]]],
     if clock.kind == Clock.Kind.ESCALATION_ACK:
         # Its target is the escalation level's, whatever the plan and priority.
         return Step(clock.started_at, "start",
-                    f"Started {_when(clock.started_at, zone)} by an escalation to a level "
-                    f"whose acknowledgement target is {duration(clock.target_seconds)}; the "
-                    "first message by an agent after it meets it.")
+                    _("Started %(time)s by an escalation to a level whose acknowledgement "
+                      "target is %(target)s; the first message by an agent after it meets it.")
+                    % {"time": _when(clock.started_at, zone),
+                       "target": duration(clock.target_seconds)})
     if first is not None and first.get("action") == "started":
         return Step(clock.started_at, "start",
-                    f"Counted from the case's creation, {_when(clock.started_at, zone)}: the "
-                    "target was added later (see below).")
+                    _("Counted from the case's creation, %(time)s: the target was added later "
+                      "(see below).") % {"time": _when(clock.started_at, zone)})
     if first is not None and first.get("action") == "recomputed":
         plan = first.get("old_plan") or clock.plan.name
         priority = priority_label(first.get("old_priority") or clock.priority)
@@ -171,8 +180,9 @@ def _start_step(clock: Clock, events: list[tuple[Event, dict[str, Any]]],
         plan, priority, target = clock.plan.name, priority_label(clock.priority), \
             clock.target_seconds
     return Step(clock.started_at, "start",
-                f"Started {_when(clock.started_at, zone)}: {plan} plan, {priority}, "
-                f"target {duration(target)}.")
+                _("Started %(time)s: %(plan)s plan, %(priority)s, target %(target)s.") % {
+                    "time": _when(clock.started_at, zone), "plan": plan, "priority": priority,
+                    "target": duration(target)})
 
 
 def _skipped(spec: sla_calendar.CalendarSpec, clock: Clock, zone: ZoneInfo) -> list[str]:
@@ -181,8 +191,8 @@ def _skipped(spec: sla_calendar.CalendarSpec, clock: Clock, zone: ZoneInfo) -> l
     try:
         segments = sla_calendar.explain(spec, clock.started_at, clock.due_at)
     except sla_calendar.InvalidCalendar as error:
-        return [f"The calendar could not be read ({error}); time was counted around the "
-                "clock."]
+        return [_("The calendar could not be read (%(error)s); time was counted around the "
+                  "clock.") % {"error": error}]
     lines = []
     counted = 0
     skipped = [s for s in segments if not s.counted]
@@ -191,13 +201,16 @@ def _skipped(spec: sla_calendar.CalendarSpec, clock: Clock, zone: ZoneInfo) -> l
             counted += segment.seconds
     for segment in skipped[:MAX_SKIPPED]:
         reason = segment.reason.replace("holiday: ", "holiday, ")
-        lines.append(f"Not counted: {segment.start:%a %d %b %H:%M} – "
-                     f"{segment.end:%a %d %b %H:%M} ({reason}, {duration(segment.seconds)})")
+        lines.append(_("Not counted: %(start)s – %(end)s (%(reason)s, %(time)s)") % {
+            "start": date_format(segment.start, "D d M H:i"),
+            "end": date_format(segment.end, "D d M H:i"),
+            "reason": reason, "time": duration(segment.seconds)})
     if len(skipped) > MAX_SKIPPED:
         rest = sum(s.seconds for s in skipped[MAX_SKIPPED:])
-        lines.append(f"… and {len(skipped) - MAX_SKIPPED} more closed stretches "
-                     f"({duration(rest)}).")
-    lines.append(f"Open time from the start to the due time: {duration(counted)}.")
+        lines.append(_("… and %(count)s more closed stretches (%(time)s).") % {
+            "count": len(skipped) - MAX_SKIPPED, "time": duration(rest)})
+    lines.append(_("Open time from the start to the due time: %(time)s.")
+                 % {"time": duration(counted)})
     return lines
 
 
@@ -206,58 +219,74 @@ def _event_step(event: Event, row: dict[str, Any], clock: Clock, zone: ZoneInfo,
     at = event.created_at
     kind = event.kind
     if kind == Event.Kind.SLA_PAUSED:
-        return Step(at, "paused", f"Paused at {_when(at, zone)}: waiting on the customer.")
+        return Step(at, "paused", _("Paused at %(time)s: waiting on the customer.")
+                    % {"time": _when(at, zone)})
     if kind == Event.Kind.SLA_RESUMED:
         return Step(at, "resumed",
-                    f"Running again at {_when(at, zone)}: the pause counted "
-                    f"{duration(row.get('paused_seconds') or 0)} of open time, so the due "
-                    f"time moved from {_when(row.get('old_due'), zone)} to "
-                    f"{_when(row.get('new_due'), zone)}.")
+                    _("Running again at %(time)s: the pause counted %(paused)s of open time, "
+                      "so the due time moved from %(old)s to %(new)s.") % {
+                        "time": _when(at, zone),
+                        "paused": duration(row.get("paused_seconds") or 0),
+                        "old": _when(row.get("old_due"), zone),
+                        "new": _when(row.get("new_due"), zone)})
     if kind == Event.Kind.SLA_RECOMPUTED:
         return _recompute_step(event, row, zone, customer)
     if kind == Event.Kind.SLA_MET:
         late = int(row.get("late_seconds") or 0)
-        tail = f", {duration(late)} after the due time" if late else ", in time"
-        return Step(at, "met", f"Met at {_when(at, zone)}{tail}.")
+        if late:
+            return Step(at, "met", _("Met at %(time)s, %(late)s after the due time.") % {
+                "time": _when(at, zone), "late": duration(late)})
+        return Step(at, "met", _("Met at %(time)s, in time.") % {"time": _when(at, zone)})
     if customer:
         return None
     if kind == Event.Kind.SLA_WARNING:
         return Step(at, "warning",
-                    f"Warning sent at {_when(at, zone)} ({row.get('percent', '?')}% of the "
-                    "target had passed).")
+                    _("Warning sent at %(time)s (%(percent)s%% of the target had passed).")
+                    % {"time": _when(at, zone), "percent": row.get("percent", "?")})
     if kind == Event.Kind.SLA_BREACH:
-        tail = " The plan escalates breached cases one level." if row.get("escalate") else ""
-        return Step(at, "breach", f"Breached: still not met at {_when(at, zone)}.{tail}")
+        text = _("Breached: still not met at %(time)s.") % {"time": _when(at, zone)}
+        if row.get("escalate"):
+            text += " " + _("The plan escalates breached cases one level.")
+        return Step(at, "breach", text)
     return None
 
 
 def _recompute_step(event: Event, row: dict[str, Any], zone: ZoneInfo,
                     customer: bool) -> Step:
     data = event.data or {}
-    reason = RECOMPUTE_REASONS.get(data.get("reason", ""), "Recomputed")
+    reason = str(RECOMPUTE_REASONS.get(data.get("reason", ""), _("Recomputed")))
     at = event.created_at
     if data.get("reason") == "priority":
-        reason += (f" from {priority_label(data.get('old_priority'))} to "
-                   f"{priority_label(data.get('new_priority'))}")
+        reason = _("Priority changed from %(old)s to %(new)s") % {
+            "old": priority_label(data.get("old_priority")),
+            "new": priority_label(data.get("new_priority"))}
     elif data.get("plan"):
-        reason += f" (now the {data['plan']} plan)"
+        reason = _("%(reason)s (now the %(plan)s plan)") % {"reason": reason,
+                                                           "plan": data["plan"]}
     action = row.get("action")
     if action == "cancelled":
-        return Step(at, "recomputed", f"{reason} at {_when(at, zone)}: the plan has no such "
-                                      "target for this priority any more, so this clock "
-                                      "stopped.")
+        return Step(at, "recomputed",
+                    _("%(reason)s at %(time)s: the plan has no such target for this priority "
+                      "any more, so this clock stopped.")
+                    % {"reason": reason, "time": _when(at, zone)})
     if action == "started":
         return Step(at, "recomputed",
-                    f"{reason} at {_when(at, zone)}: the plan now has this target "
-                    f"({duration(row.get('new_target') or 0)}), counted from the case's "
-                    f"creation → due {_when(row.get('new_due'), zone)}.")
-    text = (f"{reason} at {_when(at, zone)}: target "
-            f"{duration(row.get('old_target') or 0)} → {duration(row.get('new_target') or 0)}, "
-            f"counted again from the original start: due {_when(row.get('old_due'), zone)} → "
-            f"{_when(row.get('new_due'), zone)}.")
+                    _("%(reason)s at %(time)s: the plan now has this target (%(target)s), "
+                      "counted from the case's creation → due %(due)s.") % {
+                        "reason": reason, "time": _when(at, zone),
+                        "target": duration(row.get("new_target") or 0),
+                        "due": _when(row.get("new_due"), zone)})
+    text = _("%(reason)s at %(time)s: target %(old_target)s → %(new_target)s, counted again "
+             "from the original start: due %(old_due)s → %(new_due)s.") % {
+        "reason": reason, "time": _when(at, zone),
+        "old_target": duration(row.get("old_target") or 0),
+        "new_target": duration(row.get("new_target") or 0),
+        "old_due": _when(row.get("old_due"), zone), "new_due": _when(row.get("new_due"), zone)}
     withdrawn = row.get("withdrawn") or []
     if withdrawn and not customer:
-        text += f" The earlier {' and '.join(withdrawn)} no longer applies."
+        names = {"warning": _("warning"), "breach": _("breach")}
+        text += " " + _("The earlier %(what)s no longer applies.") % {
+            "what": _(" and ").join(str(names.get(w, w)) for w in withdrawn)}
     return Step(at, "recomputed", text)
 
 

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casedesk.accounts.actions import get_or_create_contact, invite, needs_invitation
 from casedesk.accounts.models import User, language_for
@@ -333,14 +335,14 @@ def refuse_if_merged(ticket: Ticket) -> None:
     and reopening it would split the conversation again."""
     if ticket.merged_into_id is not None:
         raise ActionError(
-            f"Case {ticket.pk} was merged into case {ticket.merged_into_id}: its status "
-            f"cannot change. Work on case {ticket.merged_into_id} instead."
+            _("Case %(id)s was merged into case %(into)s: its status cannot change. Work on "
+              "case %(into)s instead.") % {"id": ticket.pk, "into": ticket.merged_into_id}
         )
 
 
 def change_status(ticket_id: int, actor: User, status: str) -> Ticket:
     if status not in Ticket.Status.values:
-        raise ActionError(f"“{status}” is not a status.")
+        raise ActionError(_("“%(value)s” is not a status.") % {"value": status})
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         refuse_if_merged(ticket)
@@ -350,7 +352,7 @@ def change_status(ticket_id: int, actor: User, status: str) -> Ticket:
 
 def change_priority(ticket_id: int, actor: User, priority: int) -> Ticket:
     if priority not in Priority.values:
-        raise ActionError(f"“{priority}” is not a priority.")
+        raise ActionError(_("“%(value)s” is not a priority.") % {"value": priority})
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         if ticket.priority != priority:
@@ -365,7 +367,10 @@ def change_priority(ticket_id: int, actor: User, priority: int) -> Ticket:
 
 def assign(ticket_id: int, actor: User, assignee: User | None) -> Ticket:
     if assignee is not None and not assignee.is_agent:
-        raise ActionError(f"{assignee} is not an agent; cases are assigned to agents only.")
+        raise ActionError(
+            _("%(person)s is not an agent; cases are assigned to agents only.")
+            % {"person": assignee}
+        )
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         if ticket.assignee_id != (assignee.pk if assignee else None):
@@ -399,7 +404,7 @@ def add_message(
     case's lock in its transaction (lock_ticket) passes the case as `locked`.
     """
     if internal and not author.is_agent:
-        raise ActionError("Only agents can add internal notes.")
+        raise ActionError(_("Only agents can add internal notes."))
     written: list[str] = []
     try:
         with transaction.atomic():
@@ -410,8 +415,8 @@ def add_message(
                 # Callers follow the merge first (tickets.access.resolve_merged); adding
                 # here would reopen a case whose thread has moved.
                 raise ActionError(
-                    f"Case {ticket.pk} was merged into case {ticket.merged_into_id}: "
-                    f"add to case {ticket.merged_into_id} instead."
+                    _("Case %(id)s was merged into case %(into)s: add to case %(into)s instead.")
+                    % {"id": ticket.pk, "into": ticket.merged_into_id}
                 )
             now = timezone.now()
             message = Message.objects.create(
@@ -491,7 +496,7 @@ def close_by_contact(ticket_id: int, contact: User) -> Ticket:
         ticket = lock_ticket(ticket_id)
         refuse_if_merged(ticket)
         if ticket.status == Ticket.Status.CLOSED:
-            raise ActionError(f"Case {ticket.pk} is already closed.")
+            raise ActionError(_("Case %(id)s is already closed.") % {"id": ticket.pk})
         _set_status(ticket, contact, Ticket.Status.CLOSED, reason="closed_by_customer")
     return ticket
 
@@ -501,7 +506,7 @@ def reopen_by_contact(ticket_id: int, contact: User) -> Ticket:
         ticket = lock_ticket(ticket_id)
         refuse_if_merged(ticket)
         if ticket.is_open:
-            raise ActionError(f"Case {ticket.pk} is already open.")
+            raise ActionError(_("Case %(id)s is already open.") % {"id": ticket.pk})
         _set_status(ticket, contact, Ticket.Status.OPEN, reason="reopened_by_customer")
     return ticket
 

@@ -168,8 +168,8 @@ class Message(models.Model):
     """One entry of a case's thread: a public reply or an internal note."""
 
     class Kind(models.TextChoices):
-        PUBLIC = "public", "Public reply"
-        INTERNAL = "internal", "Internal note"
+        PUBLIC = "public", _("Public reply")
+        INTERNAL = "internal", _("Internal note")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(
@@ -245,27 +245,27 @@ class Event(models.Model):
     """Append-only history: one row per change, written in the change's transaction."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        STATUS = "status", "Status changed"
-        PRIORITY = "priority", "Priority changed"
-        ASSIGNEE = "assignee", "Assignee changed"
-        REPLY = "reply", "Public reply"
-        NOTE = "note", "Internal note"
-        MAIL_FAILED = "mail_failed", "Email could not be delivered"
-        ESCALATED = "escalated", "Escalated"
-        SLA_WARNING = "sla_warning", "SLA target nearly due"
-        SLA_BREACH = "sla_breach", "SLA target breached"
-        SLA_MET = "sla_met", "SLA target met"
-        SLA_RECOMPUTED = "sla_recomputed", "SLA due times recomputed"
-        SLA_PAUSED = "sla_paused", "SLA clocks paused"
-        SLA_RESUMED = "sla_resumed", "SLA clocks resumed"
-        MERGED_INTO = "merged_into", "Merged into another case"
-        MERGED_FROM = "merged_from", "Another case merged in"
-        LINKED = "linked", "Related case linked"
-        UNLINKED = "unlinked", "Related case unlinked"
-        CC_ADDED = "cc_added", "CC added"
-        CC_REMOVED = "cc_removed", "CC removed"
-        MAIL_BOUNCED = "mail_bounced", "Email bounced"
+        CREATED = "created", _("Created")
+        STATUS = "status", _("Status changed")
+        PRIORITY = "priority", _("Priority changed")
+        ASSIGNEE = "assignee", _("Assignee changed")
+        REPLY = "reply", _("Public reply")
+        NOTE = "note", _("Internal note")
+        MAIL_FAILED = "mail_failed", _("Email could not be delivered")
+        ESCALATED = "escalated", _("Escalated")
+        SLA_WARNING = "sla_warning", _("SLA target nearly due")
+        SLA_BREACH = "sla_breach", _("SLA target breached")
+        SLA_MET = "sla_met", _("SLA target met")
+        SLA_RECOMPUTED = "sla_recomputed", _("SLA due times recomputed")
+        SLA_PAUSED = "sla_paused", _("SLA clocks paused")
+        SLA_RESUMED = "sla_resumed", _("SLA clocks resumed")
+        MERGED_INTO = "merged_into", _("Merged into another case")
+        MERGED_FROM = "merged_from", _("Another case merged in")
+        LINKED = "linked", _("Related case linked")
+        UNLINKED = "unlinked", _("Related case unlinked")
+        CC_ADDED = "cc_added", _("CC added")
+        CC_REMOVED = "cc_removed", _("CC removed")
+        MAIL_BOUNCED = "mail_bounced", _("Email bounced")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -13,6 +13,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casedesk.accounts.models import User, normalize_email
 from casedesk.mail.actions import queue_mail
@@ -48,16 +50,23 @@ def lock_tickets(ticket_ids: Iterable[int]) -> dict[int, Ticket]:
 
 def _agent_check(actor: User) -> None:
     if not actor.is_agent or not actor.is_active:
-        raise ActionError("Only agents can change how cases relate to each other.")
+        raise ActionError(_("Only agents can change how cases relate to each other."))
+
+
+SELF_REFUSALS = {
+    "merged into": gettext_lazy("Case %(id)s cannot be merged into itself."),
+    "linked with": gettext_lazy("Case %(id)s cannot be linked with itself."),
+    "unlinked from": gettext_lazy("Case %(id)s cannot be unlinked from itself."),
+}
 
 
 def _lock_pair(first_id: int, second_id: int, what: str) -> tuple[Ticket, Ticket]:
     if first_id == second_id:
-        raise ActionError(f"Case {first_id} cannot be {what} itself.")
+        raise ActionError(SELF_REFUSALS[what] % {"id": first_id})
     locked = lock_tickets([first_id, second_id])
     for wanted in (first_id, second_id):
         if wanted not in locked:
-            raise ActionError(f"There is no case {wanted}.")
+            raise ActionError(_("There is no case %(id)s.") % {"id": wanted})
     return locked[first_id], locked[second_id]
 
 
@@ -79,20 +88,21 @@ def check_merge(source: Ticket, target: Ticket) -> None:
     """Raise ActionError if `source` may not be merged into `target` (see merge_cases).
     merge_cases checks again under its locks; call this alone only to preview."""
     if source.pk == target.pk:
-        raise ActionError(f"Case {source.pk} cannot be merged into itself.")
+        raise ActionError(_("Case %(id)s cannot be merged into itself.") % {"id": source.pk})
     if source.merged_into_id is not None:
         raise ActionError(
-            f"Case {source.pk} was already merged into case {source.merged_into_id}."
+            _("Case %(id)s was already merged into case %(into)s.")
+            % {"id": source.pk, "into": source.merged_into_id}
         )
     if target.merged_into_id is not None:
         raise ActionError(
-            f"Case {target.pk} was itself merged into case {target.merged_into_id}: "
-            f"merge into case {target.merged_into_id} instead."
+            _("Case %(id)s was itself merged into case %(into)s: merge into case %(into)s "
+              "instead.") % {"id": target.pk, "into": target.merged_into_id}
         )
     if target.status == Ticket.Status.CLOSED:
         raise ActionError(
-            f"Case {target.pk} is closed: reopen it first, or merge it into "
-            f"case {source.pk} instead."
+            _("Case %(id)s is closed: reopen it first, or merge it into case %(other)s "
+              "instead.") % {"id": target.pk, "other": source.pk}
         )
 
 
@@ -234,7 +244,10 @@ def link_cases(ticket_id: int, other_id: int, actor: User) -> CaseLink:
         ticket, other = _lock_pair(ticket_id, other_id, "linked with")
         low, high = sorted((ticket.pk, other.pk))
         if CaseLink.objects.filter(low_id=low, high_id=high).exists():
-            raise ActionError(f"Cases {ticket.pk} and {other.pk} are already linked.")
+            raise ActionError(
+                _("Cases %(id)s and %(other)s are already linked.")
+                % {"id": ticket.pk, "other": other.pk}
+            )
         link = CaseLink.objects.create(low_id=low, high_id=high, created_by=actor)
         for one, two in ((ticket, other), (other, ticket)):
             touch(one)
@@ -247,9 +260,12 @@ def unlink_cases(ticket_id: int, other_id: int, actor: User) -> None:
     with transaction.atomic():
         ticket, other = _lock_pair(ticket_id, other_id, "unlinked from")
         low, high = sorted((ticket.pk, other.pk))
-        deleted, _ = CaseLink.objects.filter(low_id=low, high_id=high).delete()
+        deleted, _counts = CaseLink.objects.filter(low_id=low, high_id=high).delete()
         if not deleted:
-            raise ActionError(f"Cases {ticket.pk} and {other.pk} are not linked.")
+            raise ActionError(
+                _("Cases %(id)s and %(other)s are not linked.")
+                % {"id": ticket.pk, "other": other.pk}
+            )
         for one, two in ((ticket, other), (other, ticket)):
             touch(one)
             record(one, Event.Kind.UNLINKED, actor, other=two.pk, subject=two.subject)
@@ -266,7 +282,7 @@ def add_cc(ticket_id: int, actor: User, text: str) -> list[str]:
     added; the requester and addresses already copied are refused with a reason."""
     addresses = parse_addresses(text)
     if not addresses:
-        raise ActionError("Type at least one email address to copy.")
+        raise ActionError(_("Type at least one email address to copy."))
     bad = []
     for address in addresses:
         try:
@@ -275,19 +291,22 @@ def add_cc(ticket_id: int, actor: User, text: str) -> list[str]:
             bad.append(address)
     if bad:
         raise ActionError(
-            "Not a valid email address: " + ", ".join(bad) + ". Nothing was added."
+            _("Not a valid email address: %(addresses)s. Nothing was added.")
+            % {"addresses": ", ".join(bad)}
         )
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         requester = normalize_email(ticket.requester.email)
         if requester in addresses:
             raise ActionError(
-                f"{requester} is the requester and gets every reply already. Nothing was added."
+                _("%(address)s is the requester and gets every reply already. "
+                  "Nothing was added.") % {"address": requester}
             )
         already = [a for a in addresses if a in ticket.cc_list()]
         if already:
             raise ActionError(
-                "Already copied: " + ", ".join(already) + ". Nothing was added."
+                _("Already copied: %(addresses)s. Nothing was added.")
+                % {"addresses": ", ".join(already)}
             )
         touch(ticket, cc_emails=merged_cc(ticket.cc_emails, addresses, requester))
         record(ticket, Event.Kind.CC_ADDED, actor, addresses=addresses)
@@ -300,6 +319,9 @@ def remove_cc(ticket_id: int, actor: User, address: str) -> None:
         ticket = lock_ticket(ticket_id)
         current = ticket.cc_list()
         if address not in current:
-            raise ActionError(f"{address or 'That address'} is not copied on this case.")
+            raise ActionError(
+                _("%(address)s is not copied on this case.")
+                % {"address": address or _("That address")}
+            )
         touch(ticket, cc_emails="\n".join(a for a in current if a != address))
         record(ticket, Event.Kind.CC_REMOVED, actor, addresses=[address])

@@ -101,7 +101,7 @@ def test_every_refusal_gets_the_same_message_and_no_session(db, client, make_att
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert SIGNIN_FAILED in page
+    assert str(SIGNIN_FAILED) in page
     assert page.count('role="alert"') == 1
     assert signed_in_email(client) is None
 

@@ -274,7 +274,11 @@ def test_an_anonymous_visitor_submits_with_two_screenshots_and_sees_the_case_id(
     assert "Filtering stopped on DNS 2" in text
     assert "High (Critical)" in text
     assert "within 1 hour (Premium plan)" in text
-    assert "We emailed an acknowledgement to <strong>noor@gulfnet.example</strong>" in text
+    # The address is isolated (<bdi>) so it reads left to right inside Arabic text too.
+    assert (
+        "We emailed an acknowledgement to <strong><bdi>noor@gulfnet.example</bdi></strong>"
+        in text
+    )
     assert "We also sent you an invitation to create your account" in text
     mails = send_mail()
     ack = next(m for m in mails if m["Subject"] == "[Case #100001] Filtering stopped on DNS 2")

@@ -436,7 +436,7 @@ def test_a_viewer_time_zone_that_does_not_exist_shows_utc(
     page = client.get(f"/cases/{ticket.pk}/").content.decode()
 
     assert "First response due by 10:00 (your time)" in page
-    assert "Times in UTC" in page
+    assert "Times in <bdi>UTC</bdi>" in page
 
 
 def test_no_plan_at_all_opens_the_case_without_clocks(db: Any, frozen: Any) -> None:
