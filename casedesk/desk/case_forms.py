@@ -56,7 +56,7 @@ class MacroForm(forms.ModelForm):
     class Meta:
         model = Macro
         fields = ["name", "body", "status", "priority"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+        widgets = {"body": forms.Textarea(attrs={"rows": 8, "dir": "auto"})}
         labels = {
             "name": _("Name"), "body": _("Reply text"), "status": _("Then set status to"),
             "priority": _("Then set priority to"),

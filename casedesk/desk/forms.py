@@ -67,7 +67,9 @@ class QueueFilterForm(forms.Form):
 
     q = forms.CharField(
         required=False, max_length=200, label=_("Search"),
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Case ID or subject")}),
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Case ID or subject"), "dir": "auto"}
+        ),
     )
     status = forms.ChoiceField(required=False, label=_("Status"))
     priority = forms.TypedChoiceField(
@@ -281,7 +283,7 @@ class ReplyForm(forms.Form):
     )
     body = forms.CharField(
         label=_("Message"), max_length=MAX_BODY,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
         error_messages={"required": _("Write a message before sending.")},
     )
     attachments = MultipleFileField(

@@ -32,7 +32,7 @@ class SearchForm(forms.Form):
         error_messages={"required": _("Type something to search for.")},
         widget=forms.TextInput(attrs={
             "type": "search", "placeholder": _("Words, a name, an email or a Case ID"),
-            "maxlength": MAX_LENGTH, "autofocus": True,
+            "maxlength": MAX_LENGTH, "autofocus": True, "dir": "auto",
         }),
     )
     status = forms.ChoiceField(
