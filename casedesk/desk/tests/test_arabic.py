@@ -35,7 +35,7 @@ def flashes(html: str) -> list[str]:
 
 @pytest.fixture
 def ar_client(agent) -> Client:
-    client = Client(**AR)
+    client = Client(HTTP_ACCEPT_LANGUAGE="ar")
     client.force_login(agent)
     return client
 
