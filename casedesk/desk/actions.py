@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from casedesk.accounts.models import User
 from casedesk.desk.models import SavedView
@@ -17,13 +18,15 @@ class SavedViewRefused(Exception):
 
 
 def _taken(owner: User, name: str) -> SavedViewRefused:
-    return SavedViewRefused(f"You already have a view named “{name}”; choose another name.")
+    return SavedViewRefused(gettext(
+        "You already have a view named “%(name)s”; choose another name."
+    ) % {"name": name})
 
 
 def save_view(owner: User, name: str, params: dict[str, str], *, shared: bool) -> SavedView:
     """A new saved view of `params` (the queue's query string, already validated)."""
     if not owner.is_agent:
-        raise SavedViewRefused("Only agents save queue views.")
+        raise SavedViewRefused(gettext("Only agents save queue views."))
     try:
         # The unique (owner, name) constraint decides a race between two tabs.
         with transaction.atomic():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 
 from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
@@ -32,10 +33,6 @@ class BulkRefused(Exception):
     """Nothing was changed; the message says why, naming the case when one was refused."""
 
 
-def plural(count: int) -> str:
-    return f"{count} case{'s' if count != 1 else ''}"
-
-
 @dataclass(frozen=True)
 class BulkDone:
     count: int
@@ -51,17 +48,21 @@ def apply_bulk(agent: User, case_ids: list[int], action: str, **values: Any) -> 
     for "escalate", merge_into (a Case ID) for "merge".
     """
     if not agent.is_agent:
-        raise BulkRefused("Only agents can change cases in bulk.")
+        raise BulkRefused(gettext("Only agents can change cases in bulk."))
     ids = sorted(set(case_ids))
     if not ids:
-        raise BulkRefused("Tick at least one case first.")
+        raise BulkRefused(gettext("Tick at least one case first."))
     existing = set(Ticket.objects.filter(pk__in=ids).values_list("pk", flat=True))
     missing = [pk for pk in ids if pk not in existing]
     if missing:
+        if len(missing) > 1:
+            raise BulkRefused(ngettext(
+                "There is no case %(id)s (nor %(more)s more case). Nothing was changed.",
+                "There is no case %(id)s (nor %(more)s more cases). Nothing was changed.",
+                len(missing) - 1,
+            ) % {"id": missing[0], "more": len(missing) - 1})
         raise BulkRefused(
-            f"There is no case {missing[0]}"
-            f"{f' (nor {plural(len(missing) - 1)} more)' if len(missing) > 1 else ''}. "
-            "Nothing was changed."
+            gettext("There is no case %(id)s. Nothing was changed.") % {"id": missing[0]}
         )
     step, summary = _plan(agent, ids, action, values)
     targets = [pk for pk in ids if not (action == "merge" and pk == values.get("merge_into"))]
@@ -74,58 +75,98 @@ def apply_bulk(agent: User, case_ids: list[int], action: str, **values: Any) -> 
                 try:
                     outcome = step(pk)
                 except (ActionError, EscalationRefused) as exc:
-                    raise BulkRefused(
-                        f"Case {pk}: {exc} Nothing was changed, on any of the "
-                        f"{plural(len(targets))}."
-                    ) from None
+                    raise BulkRefused(ngettext(
+                        "Case %(id)s: %(problem)s Nothing was changed.",
+                        "Case %(id)s: %(problem)s Nothing was changed, on any of the "
+                        "%(count)s cases.",
+                        len(targets),
+                    ) % {"id": pk, "problem": exc, "count": len(targets)}) from None
                 if isinstance(outcome, Escalation) and outcome.nobody_on_shift:
                     warnings.append(str(pk))
     notes: tuple[str, ...] = ()
     if warnings:
-        notes = (f"Nobody of the level's team is on shift: case{'s' if len(warnings) > 1 else ''} "
-                 f"{', '.join(warnings)} wait unassigned and the level's contacts were alerted.",)
-    return BulkDone(len(targets), summary.format(count=plural(len(targets))), notes)
+        notes = (ngettext(
+            "Nobody of the level's team is on shift: case %(ids)s waits unassigned and the "
+            "level's contacts were alerted.",
+            "Nobody of the level's team is on shift: cases %(ids)s wait unassigned and the "
+            "level's contacts were alerted.",
+            len(warnings),
+        ) % {"ids": ", ".join(warnings)},)
+    return BulkDone(len(targets), summary(len(targets)), notes)
 
 
 Step = Callable[[int], Any]
+# The sentence that reports the action, given how many cases it changed.
+Summary = Callable[[int], str]
+
+
+def _counted(message: Any, **values: Any) -> Summary:
+    """A summary with the number of cases in it. `message` is an ngettext_lazy keyed on
+    "count": the form for the count is picked when it is known (Arabic has six)."""
+    return lambda count: str(message % {"count": count, **values})
 
 
 def _plan(agent: User, ids: list[int], action: str,
-          values: dict[str, Any]) -> tuple[Step, str]:
+          values: dict[str, Any]) -> tuple[Step, Summary]:
     """The function applied to each case, and the sentence that reports it."""
     if action == "assign":
         assignee: User | None = values.get("assignee")
         who = assignee.get_full_name() if assignee else None
-        return (lambda pk: assign(pk, agent, assignee),
-                f"Assigned {{count}} to {who}." if who else "Unassigned {count}.")
+        if who:
+            return (lambda pk: assign(pk, agent, assignee), _counted(ngettext_lazy(
+                "Assigned %(count)s case to %(who)s.",
+                "Assigned %(count)s cases to %(who)s.", "count"), who=who))
+        return (lambda pk: assign(pk, agent, None), _counted(ngettext_lazy(
+            "Unassigned %(count)s case.", "Unassigned %(count)s cases.", "count")))
     if action == "status":
         status = str(values.get("status"))
         if status not in Ticket.Status.values:
-            raise BulkRefused(f"“{status}” is not a status. Nothing was changed.")
+            raise BulkRefused(
+                gettext("“%(value)s” is not a status. Nothing was changed.") % {"value": status}
+            )
         label = Ticket.Status(status).label
-        return (lambda pk: change_status(pk, agent, status), f"Set {{count}} to {label}.")
+        return (lambda pk: change_status(pk, agent, status), _counted(ngettext_lazy(
+            "Set %(count)s case to %(status)s.",
+            "Set %(count)s cases to %(status)s.", "count"), status=label))
     if action == "priority":
         priority = values.get("priority")
         if priority not in Priority.values:
-            raise BulkRefused(f"“{priority}” is not a priority. Nothing was changed.")
+            raise BulkRefused(gettext(
+                "“%(value)s” is not a priority. Nothing was changed."
+            ) % {"value": priority})
         label = Priority(priority).label
-        return (lambda pk: change_priority(pk, agent, int(priority)),
-                f"Set {{count}} to priority {label}.")
+        return (lambda pk: change_priority(pk, agent, int(priority)), _counted(ngettext_lazy(
+            "Set %(count)s case to priority %(priority)s.",
+            "Set %(count)s cases to priority %(priority)s.", "count"), priority=label))
     if action == "escalate":
         reason = str(values.get("reason") or "").strip()
         to_level = values.get("to_level")
-        where = f"level {to_level}" if to_level else "the next level"
-        return (lambda pk: escalate(pk, source=Escalation.Source.AGENT, reason=reason,
-                                    actor=agent, to_level=to_level),
-                f"Escalated {{count}} to {where}.")
+
+        def step(pk: int) -> Escalation:
+            return escalate(pk, source=Escalation.Source.AGENT, reason=reason, actor=agent,
+                            to_level=to_level)
+
+        if to_level:
+            return (step, _counted(ngettext_lazy(
+                "Escalated %(count)s case to level %(level)s.",
+                "Escalated %(count)s cases to level %(level)s.", "count"), level=to_level))
+        return (step, _counted(ngettext_lazy(
+            "Escalated %(count)s case to the next level.",
+            "Escalated %(count)s cases to the next level.", "count")))
     if action == "merge":
         target = values.get("merge_into")
         if not isinstance(target, int) or not Ticket.objects.filter(pk=target).exists():
-            raise BulkRefused(f"There is no case {target} to merge into. Nothing was changed.")
+            raise BulkRefused(gettext(
+                "There is no case %(id)s to merge into. Nothing was changed."
+            ) % {"id": target})
         if [pk for pk in ids if pk != target] == []:
-            raise BulkRefused(
-                f"Tick the cases to merge into case {target}, other than case {target} "
-                "itself. Nothing was changed."
-            )
-        return (lambda pk: merge_cases(pk, target, agent), f"Merged {{count}} into case {target}.")
-    raise BulkRefused(f"“{action}” is not a bulk action. Nothing was changed.")
+            raise BulkRefused(gettext(
+                "Tick the cases to merge into case %(id)s, other than case %(id)s itself. "
+                "Nothing was changed."
+            ) % {"id": target})
+        return (lambda pk: merge_cases(pk, target, agent), _counted(ngettext_lazy(
+            "Merged %(count)s case into case %(id)s.",
+            "Merged %(count)s cases into case %(id)s.", "count"), id=target))
+    raise BulkRefused(gettext(
+        "“%(value)s” is not a bulk action. Nothing was changed."
+    ) % {"value": action})

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
@@ -17,7 +19,7 @@ from casedesk.tickets.models import Ticket
 def clean_case_id(raw: str) -> int:
     text = raw.strip().lstrip("#").strip()
     if not text.isdigit() or len(text) > 18:
-        raise forms.ValidationError("A Case ID is a number, like 10234.")
+        raise forms.ValidationError(gettext("A Case ID is a number, like 10234."))
     return int(text)
 
 
@@ -25,8 +27,8 @@ class CaseIdForm(forms.Form):
     """One Case ID: the case to merge into, or to link."""
 
     case = forms.CharField(
-        label="Case ID", max_length=30,
-        error_messages={"required": "Type the Case ID of the other case."},
+        label=_("Case ID"), max_length=30,
+        error_messages={"required": _("Type the Case ID of the other case.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
@@ -36,34 +38,41 @@ class CaseIdForm(forms.Form):
 
 class CcForm(forms.Form):
     addresses = forms.CharField(
-        label="Copy someone", max_length=2000,
-        help_text="One or more email addresses, separated by commas.",
-        error_messages={"required": "Type at least one email address to copy."},
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "name@example.com"}),
+        label=_("Copy someone"), max_length=2000,
+        help_text=_("One or more email addresses, separated by commas."),
+        error_messages={"required": _("Type at least one email address to copy.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "placeholder": "name@example.com", "dir": "ltr"}
+        ),
     )
 
 
 class MacroForm(forms.ModelForm):
     shared = forms.BooleanField(
-        required=False, label="Shared with every agent",
-        help_text="Unticked: only you see it.",
+        required=False, label=_("Shared with every agent"),
+        help_text=_("Unticked: only you see it."),
     )
 
     class Meta:
         model = Macro
         fields = ["name", "body", "status", "priority"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
-        labels = {"body": "Reply text"}
+        widgets = {"body": forms.Textarea(attrs={"rows": 8, "dir": "auto"})}
+        labels = {
+            "name": _("Name"), "body": _("Reply text"), "status": _("Then set status to"),
+            "priority": _("Then set priority to"),
+        }
 
     def __init__(self, *args: Any, agent: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.agent = agent
-        self.fields["body"].help_text = f"Placeholders: {placeholder_help()}."
+        self.fields["body"].help_text = gettext("Placeholders: %(names)s.") % {
+            "names": placeholder_help()
+        }
         cast(forms.ChoiceField, self.fields["status"]).choices = [
-            ("", "Leave as it is"), *Ticket.Status.choices
+            ("", gettext("Leave as it is")), *Ticket.Status.choices
         ]
         cast(forms.ChoiceField, self.fields["priority"]).choices = [
-            ("", "Leave as it is"), *((v, str(label)) for v, label in Priority.choices)
+            ("", gettext("Leave as it is")), *Priority.choices
         ]
         if self.instance.pk is not None:
             self.fields["shared"].initial = self.instance.shared
@@ -82,6 +91,9 @@ class MacroForm(forms.ModelForm):
                 pk=self.instance.pk
             )
             if clash.exists():
-                where = "shared macro" if owner is None else "macro of yours"
-                self.add_error("name", f"There is already a {where} called “{name}”.")
+                if owner is None:
+                    clash_text = gettext("There is already a shared macro called “%(name)s”.")
+                else:
+                    clash_text = gettext("There is already a macro of yours called “%(name)s”.")
+                self.add_error("name", clash_text % {"name": name})
         return data

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from casedesk.accounts.models import User
@@ -88,12 +89,13 @@ def reply(request: HttpRequest, case_id: str) -> HttpResponse:
     except _Stale as stale:
         return _stale_page(request, ticket, stale.newer)
     except ActionError as exc:
-        form.add_error(None, f"Nothing was sent: {exc}")
+        form.add_error(None, gettext("Nothing was sent: %(problem)s") % {"problem": exc})
         return _case_page(request, ticket, reply_form=form)
     if form.internal:
-        messages.success(request, "Internal note added. The customer does not see it.")
+        messages.success(request, gettext("Internal note added. The customer does not see it."))
     else:
-        messages.success(request, f"Reply sent to {ticket.requester.email}.")
+        messages.success(request, gettext("Reply sent to %(email)s.") % {
+            "email": ticket.requester.email})
     return _see_other(_case_url(ticket, f"m{message.pk}"))
 
 
@@ -137,7 +139,8 @@ def cc_add(request: HttpRequest, case_id: str) -> HttpResponse:
         added = add_cc(ticket.pk, agent, form.cleaned_data["addresses"])
     except ActionError as exc:
         return _panel_error(request, ticket, "cc_form", form, str(exc))
-    messages.success(request, "Copied on the case's mail: " + ", ".join(added) + ".")
+    messages.success(request, gettext("Copied on the case's mail: %(addresses)s.") % {
+        "addresses": ", ".join(added)})
     return _see_other(_case_url(ticket, "ccs"))
 
 
@@ -150,9 +153,10 @@ def cc_remove(request: HttpRequest, case_id: str) -> HttpResponse:
     try:
         remove_cc(ticket.pk, agent, address)
     except ActionError as exc:
-        messages.error(request, f"Nothing was changed: {exc}")
+        messages.error(request, gettext("Nothing was changed: %(problem)s") % {"problem": exc})
     else:
-        messages.success(request, f"{address.strip().lower()} is no longer copied.")
+        messages.success(request, gettext("%(address)s is no longer copied.") % {
+            "address": address.strip().lower()})
     return _see_other(_case_url(ticket, "ccs"))
 
 
@@ -169,7 +173,7 @@ def link_add(request: HttpRequest, case_id: str) -> HttpResponse:
         link_cases(ticket.pk, other, agent)
     except ActionError as exc:
         return _panel_error(request, ticket, "link_form", form, str(exc))
-    messages.success(request, f"Case {other} is linked as related.")
+    messages.success(request, gettext("Case %(id)s is linked as related.") % {"id": other})
     return _see_other(_case_url(ticket, "links"))
 
 
@@ -181,12 +185,13 @@ def link_remove(request: HttpRequest, case_id: str) -> HttpResponse:
     form = CaseIdForm(request.POST)
     try:
         if not form.is_valid():
-            raise ActionError("That is not a Case ID.")
+            raise ActionError(gettext("That is not a Case ID."))
         unlink_cases(ticket.pk, form.cleaned_data["case"], agent)
     except ActionError as exc:
-        messages.error(request, f"Nothing was changed: {exc}")
+        messages.error(request, gettext("Nothing was changed: %(problem)s") % {"problem": exc})
     else:
-        messages.success(request, f"Case {form.cleaned_data['case']} is no longer linked.")
+        messages.success(request, gettext("Case %(id)s is no longer linked.") % {
+            "id": form.cleaned_data["case"]})
     return _see_other(_case_url(ticket, "links"))
 
 
@@ -206,7 +211,7 @@ def merge(request: HttpRequest, case_id: str) -> HttpResponse:
     ).first()
     try:
         if target is None:
-            raise ActionError(f"There is no case {target_id}.")
+            raise ActionError(gettext("There is no case %(id)s.") % {"id": target_id})
         check_merge(ticket, target)
         if request.POST.get("confirm") != "yes":
             return render(request, "desk/merge.html", {
@@ -217,12 +222,14 @@ def merge(request: HttpRequest, case_id: str) -> HttpResponse:
         result = merge_cases(ticket.pk, target_id, agent)
     except ActionError as exc:
         return _panel_error(request, ticket, "merge_form", form, str(exc))
-    moved = f"{result.messages} message{'s' if result.messages != 1 else ''}"
-    messages.success(
-        request,
-        f"Case {ticket.pk} was merged into this case: {moved} and "
-        f"{result.attachments} file(s) moved; both requesters are being emailed.",
-    )
+    moved = ngettext("%(count)s message", "%(count)s messages", result.messages) % {
+        "count": result.messages}
+    files = ngettext("%(count)s file", "%(count)s files", result.attachments) % {
+        "count": result.attachments}
+    messages.success(request, gettext(
+        "Case %(id)s was merged into this case: %(messages)s and %(files)s moved; both "
+        "requesters are being emailed."
+    ) % {"id": ticket.pk, "messages": moved, "files": files})
     return _see_other(_case_url(result.target))
 
 
@@ -275,7 +282,7 @@ def macro_edit(request: HttpRequest, macro_id: int | None = None) -> HttpRespons
                 saved.created_by = agent
             saved.updated_at = timezone.now()
             saved.save()
-            messages.success(request, f"Macro “{saved.name}” saved.")
+            messages.success(request, gettext("Macro “%(name)s” saved.") % {"name": saved.name})
             return _see_other(reverse("desk:macros"))
     else:
         form = MacroForm(instance=macro, agent=agent)
@@ -290,5 +297,5 @@ def macro_delete(request: HttpRequest, macro_id: int) -> HttpResponse:
     macro = _own_macro(_agent(request), macro_id)
     name = macro.name
     macro.delete()
-    messages.success(request, f"Macro “{name}” deleted.")
+    messages.success(request, gettext("Macro “%(name)s” deleted.") % {"name": name})
     return _see_other(reverse("desk:macros"))

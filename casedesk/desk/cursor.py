@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core import signing
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.desk.queue import Criteria
 
@@ -62,8 +63,10 @@ def make_cursor(criteria: Criteria, key: Sequence[Any], *, backwards: bool = Fal
     return signing.dumps(payload, salt=SALT, compress=True)
 
 
-STALE = "That page link was made for other filters, so the list starts again at the first page."
-DAMAGED = "That page link is damaged or incomplete, so the list starts again at the first page."
+STALE = _("That page link was made for other filters, so the list starts again at the "
+          "first page.")
+DAMAGED = _("That page link is damaged or incomplete, so the list starts again at the "
+            "first page.")
 
 
 def read_cursor(criteria: Criteria, raw: str) -> Position:

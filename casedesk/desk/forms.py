@@ -12,6 +12,8 @@ from django import forms
 from django.db.models import Q
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
@@ -48,10 +50,10 @@ DATE_FILTERS = ("created_from", "created_to", "updated_from", "updated_to")
 FILTER_NAMES = ("q", *SELECT_FILTERS, *DATE_FILTERS)
 
 
-def _date_field(label: str) -> forms.DateField:
+def _date_field(label: Any) -> forms.DateField:
     return forms.DateField(
         required=False, label=label, widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
 
 
@@ -64,33 +66,35 @@ class QueueFilterForm(forms.Form):
     ignoring it would show more cases than the agent asked for."""
 
     q = forms.CharField(
-        required=False, max_length=200, label="Search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Case ID or subject"}),
+        required=False, max_length=200, label=_("Search"),
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Case ID or subject"), "dir": "auto"}
+        ),
     )
-    status = forms.ChoiceField(required=False, label="Status")
+    status = forms.ChoiceField(required=False, label=_("Status"))
     priority = forms.TypedChoiceField(
-        required=False, label="Priority", coerce=int, empty_value=None
+        required=False, label=_("Priority"), coerce=int, empty_value=None
     )
-    assignee = forms.ChoiceField(required=False, label="Assignee")
+    assignee = forms.ChoiceField(required=False, label=_("Assignee"))
     organization = forms.TypedChoiceField(
-        required=False, label="Organization", coerce=int, empty_value=None
+        required=False, label=_("Organization"), coerce=int, empty_value=None
     )
-    plan = forms.TypedChoiceField(required=False, label="Plan", coerce=int, empty_value=None)
+    plan = forms.TypedChoiceField(required=False, label=_("Plan"), coerce=int, empty_value=None)
     category = forms.TypedChoiceField(
-        required=False, label="Category", coerce=int, empty_value=None
+        required=False, label=_("Category"), coerce=int, empty_value=None
     )
     team = forms.TypedChoiceField(
-        required=False, label="Team", coerce=int, empty_value=None,
-        help_text="Cases assigned to a member of the level's team.",
+        required=False, label=_("Team"), coerce=int, empty_value=None,
+        help_text=_("Cases assigned to a member of the level's team."),
     )
     level = forms.TypedChoiceField(
-        required=False, label="Level", coerce=int, empty_value=None
+        required=False, label=_("Level"), coerce=int, empty_value=None
     )
-    channel = forms.ChoiceField(required=False, label="Channel")
-    created_from = _date_field("Created from")
-    created_to = _date_field("Created to")
-    updated_from = _date_field("Updated from")
-    updated_to = _date_field("Updated to")
+    channel = forms.ChoiceField(required=False, label=_("Channel"))
+    created_from = _date_field(_("Created from"))
+    created_to = _date_field(_("Created to"))
+    updated_from = _date_field(_("Updated from"))
+    updated_to = _date_field(_("Updated to"))
 
     def __init__(
         self,
@@ -104,32 +108,36 @@ class QueueFilterForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        any_status = "Any status" if view == "all" else "Any open status"
+        any_status = gettext("Any status") if view == "all" else gettext("Any open status")
         self.options: dict[str, list[tuple[str, str]]] = {
             "status": [("", any_status), *((v, str(label)) for v, label in Ticket.Status.choices)],
             "priority": [
-                ("", "Any priority"), *((str(v), str(label)) for v, label in Priority.choices),
+                ("", gettext("Any priority")),
+                *((str(v), str(label)) for v, label in Priority.choices),
             ],
             "assignee": [
-                ("", "Anyone"), (UNASSIGNED, "Unassigned"),
+                ("", gettext("Anyone")), (UNASSIGNED, gettext("Unassigned")),
                 *((str(pk), name) for pk, name in agents or []),
             ],
             "organization": [
-                ("", "Any organization"), *((str(pk), name) for pk, name in organizations or []),
+                ("", gettext("Any organization")),
+                *((str(pk), name) for pk, name in organizations or []),
             ],
-            "plan": [("", "Any plan"), *((str(pk), name) for pk, name in plans or [])],
+            "plan": [("", gettext("Any plan")), *((str(pk), name) for pk, name in plans or [])],
             "category": [
-                ("", "Any category"), *((str(pk), name) for pk, name in categories or []),
+                ("", gettext("Any category")), *((str(pk), name) for pk, name in categories or []),
             ],
             "team": [
-                ("", "Any team"),
-                *((str(number), f"Level {number} team: {name}") for number, name in levels or []),
+                ("", gettext("Any team")),
+                *((str(number), gettext("Level %(number)s team: %(name)s")
+                   % {"number": number, "name": name}) for number, name in levels or []),
             ],
             "level": [
-                ("", "Any level"),
+                ("", gettext("Any level")),
                 *((str(number), f"{number}: {name}") for number, name in levels or []),
             ],
-            "channel": [("", "Any channel"), *Ticket.Channel.choices],
+            "channel": [("", gettext("Any channel")),
+                        *((v, str(label)) for v, label in Ticket.Channel.choices)],
         }
         for name, options in self.options.items():
             cast(forms.ChoiceField, self.fields[name]).choices = options
@@ -139,7 +147,9 @@ class QueueFilterForm(forms.Form):
         for what in ("created", "updated"):
             start, end = data.get(f"{what}_from"), data.get(f"{what}_to")
             if start and end and start > end:
-                self.add_error(f"{what}_to", f"The end of the range is before its start ({start}).")
+                self.add_error(f"{what}_to", gettext(
+                    "The end of the range is before its start (%(start)s)."
+                ) % {"start": start})
         return data
 
     def selects(self) -> list[tuple[forms.BoundField, SafeString]]:
@@ -159,21 +169,21 @@ class QueueFilterForm(forms.Form):
 
 class SavedViewForm(forms.Form):
     name = forms.CharField(
-        label="Name", max_length=60, strip=True,
-        error_messages={"required": "Give the view a name."},
+        label=_("Name"), max_length=60, strip=True,
+        error_messages={"required": _("Give the view a name.")},
     )
     shared = forms.BooleanField(
-        required=False, label="Share with all agents",
-        help_text="Every agent sees it in their list of views; only you can change it.",
+        required=False, label=_("Share with all agents"),
+        help_text=_("Every agent sees it in their list of views; only you can change it."),
     )
 
 
 BULK_ACTIONS = {
-    "assign": "Assign",
-    "status": "Set status",
-    "priority": "Set priority",
-    "escalate": "Escalate",
-    "merge": "Merge",
+    "assign": _("Assign"),
+    "status": _("Set status"),
+    "priority": _("Set priority"),
+    "escalate": _("Escalate"),
+    "merge": _("Merge"),
 }
 MAX_BULK = 100
 ME = "me"
@@ -184,31 +194,33 @@ class BulkActionForm(forms.Form):
     which; only that action's fields are required."""
 
     action = forms.ChoiceField(choices=list(BULK_ACTIONS.items()),
-                               error_messages={"required": "Choose an action."})
-    assignee = forms.ChoiceField(required=False, label="Assign to")
+                               error_messages={"required": _("Choose an action.")})
+    assignee = forms.ChoiceField(required=False, label=_("Assign to"))
     status = forms.ChoiceField(
-        required=False, label="Status", choices=[("", "Choose a status"), *Ticket.Status.choices]
+        required=False, label=_("Status"),
+        choices=[("", _("Choose a status")), *Ticket.Status.choices],
     )
     priority = forms.TypedChoiceField(
-        required=False, label="Priority", coerce=int, empty_value=None,
-        choices=[("", "Choose a priority"),
+        required=False, label=_("Priority"), coerce=int, empty_value=None,
+        choices=[("", _("Choose a priority")),
                  *((str(v), str(label)) for v, label in Priority.choices)],
     )
     to_level = forms.TypedChoiceField(
-        required=False, label="To level", coerce=int, empty_value=None,
+        required=False, label=_("To level"), coerce=int, empty_value=None,
     )
-    reason = forms.CharField(required=False, label="Reason", max_length=2000)
-    merge_into = forms.CharField(required=False, label="Into case", max_length=20)
+    reason = forms.CharField(required=False, label=_("Reason"), max_length=2000)
+    merge_into = forms.CharField(required=False, label=_("Into case"), max_length=20)
 
     def __init__(self, *args: Any, agents: list[tuple[int, str]] | None = None,
                  levels: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
-            ("", "Choose an agent"), (ME, "Me"), (UNASSIGNED, "Nobody (unassign)"),
+            ("", gettext("Choose an agent")), (ME, gettext("Me")),
+            (UNASSIGNED, gettext("Nobody (unassign)")),
             *((str(pk), name) for pk, name in agents or []),
         ]
         cast(forms.ChoiceField, self.fields["to_level"]).choices = [
-            ("", "The next level"),
+            ("", gettext("The next level")),
             *((str(number), f"{number}: {name}") for number, name in levels or []),
         ]
         self.case_ids: list[int] = []
@@ -229,27 +241,32 @@ class BulkActionForm(forms.Form):
         raw = self.data.getlist("case") if hasattr(self.data, "getlist") else []
         bad = [value for value in raw if not str(value).isdigit() or len(str(value)) > 18]
         if bad:
-            raise forms.ValidationError(f"“{bad[0][:20]}” is not a Case ID.")
+            raise forms.ValidationError(
+                gettext("“%(value)s” is not a Case ID.") % {"value": bad[0][:20]}
+            )
         self.case_ids = sorted({int(value) for value in raw})
         if not self.case_ids:
-            raise forms.ValidationError("Tick at least one case first.")
+            raise forms.ValidationError(gettext("Tick at least one case first."))
         if len(self.case_ids) > MAX_BULK:
-            raise forms.ValidationError(
-                f"{len(self.case_ids)} cases are ticked; act on at most {MAX_BULK} at once."
-            )
+            raise forms.ValidationError(ngettext(
+                "%(count)s case is ticked; act on at most %(max)s at once.",
+                "%(count)s cases are ticked; act on at most %(max)s at once.",
+                len(self.case_ids),
+            ) % {"count": len(self.case_ids), "max": MAX_BULK})
         action = data.get("action")
         needed = {"assign": "assignee", "status": "status", "priority": "priority",
                   "escalate": "reason", "merge": "merge_into"}.get(str(action))
         if needed and data.get(needed) in (None, ""):
-            what = {"assignee": "Choose who gets the cases.", "status": "Choose a status.",
-                    "priority": "Choose a priority.",
-                    "reason": "Say why the cases need escalating.",
-                    "merge_into": "Give the Case ID to merge the cases into."}[needed]
+            what = {"assignee": gettext("Choose who gets the cases."),
+                    "status": gettext("Choose a status."),
+                    "priority": gettext("Choose a priority."),
+                    "reason": gettext("Say why the cases need escalating."),
+                    "merge_into": gettext("Give the Case ID to merge the cases into.")}[needed]
             self.add_error(needed, what)
         if action == "merge" and data.get("merge_into"):
             target = str(data["merge_into"]).strip().lstrip("#")
             if not target.isdigit() or len(target) > 18:
-                self.add_error("merge_into", "A Case ID is a number.")
+                self.add_error("merge_into", gettext("A Case ID is a number."))
             else:
                 data["merge_into"] = int(target)
         return data
@@ -257,30 +274,30 @@ class BulkActionForm(forms.Form):
 
 class ReplyForm(forms.Form):
     KIND_CHOICES = [
-        ("public", "Public reply (emailed to the requester)"),
-        ("internal", "Internal note (agents only)"),
+        ("public", _("Public reply (emailed to the requester)")),
+        ("internal", _("Internal note (agents only)")),
     ]
 
     kind = forms.ChoiceField(
-        label="Send as", choices=KIND_CHOICES, initial="public", widget=forms.RadioSelect
+        label=_("Send as"), choices=KIND_CHOICES, initial="public", widget=forms.RadioSelect
     )
     body = forms.CharField(
-        label="Message", max_length=MAX_BODY,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        error_messages={"required": "Write a message before sending."},
+        label=_("Message"), max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
+        error_messages={"required": _("Write a message before sending.")},
     )
     attachments = MultipleFileField(
-        required=False, label="Attachments",
-        help_text="Screenshots, logs or documents; several files at once.",
+        required=False, label=_("Attachments"),
+        help_text=_("Screenshots, logs or documents; several files at once."),
     )
     new_status = forms.ChoiceField(
-        required=False, label="Then set status to",
-        choices=[("", "Leave as it is"), *Ticket.Status.choices],
-        help_text="A public reply to a new case opens it.",
+        required=False, label=_("Then set status to"),
+        choices=[("", _("Leave as it is")), *Ticket.Status.choices],
+        help_text=_("A public reply to a new case opens it."),
     )
     new_priority = forms.TypedChoiceField(
-        required=False, label="Then set priority to", coerce=int, empty_value=None,
-        choices=[("", "Leave as it is"), *((str(v), str(label)) for v, label in Priority.choices)],
+        required=False, label=_("Then set priority to"), coerce=int, empty_value=None,
+        choices=[("", _("Leave as it is")), *Priority.choices],
     )
     # The latest message on the page when the agent began: a newer public message makes
     # the reply stale (casedesk.desk.case_views.reply).
@@ -297,7 +314,7 @@ class ReplyForm(forms.Form):
 class AgentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         name = obj.get_full_name()
-        return name if obj.is_agent else f"{name} (no longer an agent)"
+        return name if obj.is_agent else gettext("%(name)s (no longer an agent)") % {"name": name}
 
 
 class UpdateForm(forms.Form):
@@ -308,11 +325,11 @@ class UpdateForm(forms.Form):
     to a field this agent left alone is kept, not overwritten.
     """
 
-    status = forms.ChoiceField(label="Status", choices=Ticket.Status.choices)
-    priority = forms.TypedChoiceField(label="Priority", coerce=int, choices=Priority.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
+    priority = forms.TypedChoiceField(label=_("Priority"), coerce=int, choices=Priority.choices)
     assignee = AgentChoiceField(
-        label="Assignee", queryset=User.objects.none(), required=False,
-        empty_label="Unassigned",
+        label=_("Assignee"), queryset=User.objects.none(), required=False,
+        empty_label=_("Unassigned"),
     )
 
     def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:

@@ -7,24 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
 from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
 from casedesk.sla.display import event_sentence
 from casedesk.tickets.models import Event, Ticket
 
 REASONS = {
-    "customer_reply": "when the customer replied",
-    "closed_by_customer": "from the portal",
-    "reopened_by_customer": "from the portal",
-    "merged": "when the case was merged",
-}
-
-# How an escalation came in, as the end of a sentence.
-SOURCES = {
-    "portal": " from the portal",
-    "phone": " after a phone call",
-    "agent": "",
-    "sla": " on an SLA breach",
+    "customer_reply": _("when the customer replied"),
+    "closed_by_customer": _("from the portal"),
+    "reopened_by_customer": _("from the portal"),
+    "merged": _("when the case was merged"),
 }
 
 
@@ -42,8 +37,12 @@ def _label(choices: Any, value: Any) -> str:
         return str(value)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def _attachments(count: int) -> str:
+    return ngettext("%(count)s attachment", "%(count)s attachments", count) % {"count": count}
+
+
+def _messages(count: int) -> str:
+    return ngettext("%(count)s message", "%(count)s messages", count) % {"count": count}
 
 
 def describe(events: Iterable[Event]) -> list[Line]:
@@ -62,6 +61,32 @@ def describe(events: Iterable[Event]) -> list[Line]:
     return [Line(e.created_at, sentence(e, names), e.kind) for e in events]
 
 
+def _escalated(data: dict[str, Any], who: str) -> str:
+    up = (data.get("to") or 0) > (data.get("from") or 0)
+    values = {"level": data.get("to"), "who": who}
+    # Whole sentences per source: each language orders "by whom" and "how" its own way.
+    source = data.get("source", "")
+    if up and source == "portal":
+        text = gettext("Escalated to level %(level)s by %(who)s from the portal") % values
+    elif up and source == "phone":
+        text = gettext("Escalated to level %(level)s by %(who)s after a phone call") % values
+    elif up and source == "sla":
+        text = gettext("Escalated to level %(level)s by %(who)s on an SLA breach") % values
+    elif up:
+        text = gettext("Escalated to level %(level)s by %(who)s") % values
+    elif source == "portal":
+        text = gettext("Moved to level %(level)s by %(who)s from the portal") % values
+    elif source == "phone":
+        text = gettext("Moved to level %(level)s by %(who)s after a phone call") % values
+    elif source == "sla":
+        text = gettext("Moved to level %(level)s by %(who)s on an SLA breach") % values
+    else:
+        text = gettext("Moved to level %(level)s by %(who)s") % values
+    if data.get("nobody_on_shift"):
+        text = gettext("%(text)s (nobody on shift)") % {"text": text}
+    return text
+
+
 def sentence(event: Event, names: dict[str, str]) -> str:
     who = event.actor.get_full_name() if event.actor else "casedesk"
     data = event.data or {}
@@ -69,56 +94,84 @@ def sentence(event: Event, names: dict[str, str]) -> str:
     if kind == Event.Kind.CREATED:
         channel = _label(Ticket.Channel, data.get("channel", "portal")).lower()
         files = data.get("attachments") or 0
-        extra = f" with {_plural(files, 'attachment')}" if files else ""
-        return f"{who} created the case via {channel}{extra}"
+        if files:
+            return gettext("%(who)s created the case via %(channel)s with %(files)s") % {
+                "who": who, "channel": channel, "files": _attachments(files)}
+        return gettext("%(who)s created the case via %(channel)s") % {
+            "who": who, "channel": channel}
     if kind == Event.Kind.STATUS:
-        old = _label(Ticket.Status, data.get("old"))
-        new = _label(Ticket.Status, data.get("new"))
+        values = {"old": _label(Ticket.Status, data.get("old")),
+                  "new": _label(Ticket.Status, data.get("new")), "who": who}
+        text = gettext("Status: %(old)s → %(new)s by %(who)s") % values
         reason = REASONS.get(data.get("reason", ""), "")
-        return f"Status: {old} → {new} by {who}" + (f" {reason}" if reason else "")
+        return f"{text} {reason}" if reason else text
     if kind == Event.Kind.PRIORITY:
-        old = _label(Priority, data.get("old"))
-        new = _label(Priority, data.get("new"))
-        return f"Priority: {old} → {new} by {who}"
+        return gettext("Priority: %(old)s → %(new)s by %(who)s") % {
+            "old": _label(Priority, data.get("old")), "new": _label(Priority, data.get("new")),
+            "who": who}
     if kind == Event.Kind.ASSIGNEE:
         to, was = data.get("new"), data.get("old")
         if data.get("reason") == "escalation":
             # Chosen by the escalation (on shift, fewest open cases), not by the actor.
-            who = "the escalation"
+            who = gettext("the escalation")
+        if to and was:
+            return gettext("Assigned to %(to)s by %(who)s (was %(was)s)") % {
+                "to": names.get(to) or to, "who": who, "was": names.get(was) or was}
         if to:
-            text = f"Assigned to {names.get(to) or to} by {who}"
-            return text + (f" (was {names.get(was) or was})" if was else "")
-        return f"Unassigned (was {names.get(was or '') or was}) by {who}"
+            return gettext("Assigned to %(to)s by %(who)s") % {
+                "to": names.get(to) or to, "who": who}
+        return gettext("Unassigned (was %(was)s) by %(who)s") % {
+            "was": names.get(was or "") or was, "who": who}
     if kind in (Event.Kind.REPLY, Event.Kind.NOTE):
-        what = "replied" if kind == Event.Kind.REPLY else "added an internal note"
         files = data.get("attachments") or 0
-        return f"{who} {what}" + (f" with {_plural(files, 'attachment')}" if files else "")
+        values = {"who": who, "files": _attachments(files)}
+        if kind == Event.Kind.REPLY:
+            if files:
+                return gettext("%(who)s replied with %(files)s") % values
+            return gettext("%(who)s replied") % values
+        if files:
+            return gettext("%(who)s added an internal note with %(files)s") % values
+        return gettext("%(who)s added an internal note") % values
     if kind == Event.Kind.MAIL_FAILED:
         to = data.get("to")
-        return "An email could not be delivered" + (f" to {to}" if to else "")
+        if to:
+            return gettext("An email could not be delivered to %(to)s") % {"to": to}
+        return gettext("An email could not be delivered")
     if kind == Event.Kind.MAIL_BOUNCED:
-        what = "bounced" if data.get("permanent") else "is delayed"
-        why = f": {data['reason']}" if data.get("reason") else ""
-        return f"Mail to {data.get('to') or 'the requester'} {what}{why}"
+        values = {"to": data.get("to") or gettext("the requester"),
+                  "why": data.get("reason") or ""}
+        if data.get("permanent"):
+            text = gettext("Mail to %(to)s bounced") % values
+        else:
+            text = gettext("Mail to %(to)s is delayed") % values
+        return f"{text}: {values['why']}" if values["why"] else text
     if kind == Event.Kind.ESCALATED:
-        source = SOURCES.get(data.get("source", ""), "")
-        up = (data.get("to") or 0) > (data.get("from") or 0)
-        text = f"{'Escalated' if up else 'Moved'} to level {data.get('to')} by {who}{source}"
-        return text + (" (nobody on shift)" if data.get("nobody_on_shift") else "")
+        return _escalated(data, who)
     if kind == Event.Kind.MERGED_INTO:
-        moved = _plural(data.get("messages") or 0, "message")
-        return f"{who} merged this case into case {data.get('target')} ({moved} moved)"
+        return gettext("%(who)s merged this case into case %(target)s (%(moved)s moved)") % {
+            "who": who, "target": data.get("target"),
+            "moved": _messages(data.get("messages") or 0)}
     if kind == Event.Kind.MERGED_FROM:
-        moved = _plural(data.get("messages") or 0, "message")
         files = data.get("attachments") or 0
-        extra = f" and {_plural(files, 'attachment')}" if files else ""
-        return f"{who} merged case {data.get('source')} into this case ({moved}{extra} moved)"
+        values = {
+            "who": who, "source": str(data.get("source")),
+            "moved": _messages(data.get("messages") or 0), "files": _attachments(files),
+        }
+        if files:
+            return gettext(
+                "%(who)s merged case %(source)s into this case (%(moved)s and %(files)s moved)"
+            ) % values
+        return gettext("%(who)s merged case %(source)s into this case (%(moved)s moved)") % values
     if kind in (Event.Kind.LINKED, Event.Kind.UNLINKED):
-        verb = "linked" if kind == Event.Kind.LINKED else "unlinked"
-        return f"{who} {verb} related case {data.get('other')}"
+        values = {"who": who, "other": str(data.get("other"))}
+        if kind == Event.Kind.LINKED:
+            return gettext("%(who)s linked related case %(other)s") % values
+        return gettext("%(who)s unlinked related case %(other)s") % values
     if kind in (Event.Kind.CC_ADDED, Event.Kind.CC_REMOVED):
-        verb = "copied" if kind == Event.Kind.CC_ADDED else "stopped copying"
-        return f"{who} {verb} " + ", ".join(data.get("addresses") or [])
+        values = {"who": who, "addresses": ", ".join(data.get("addresses") or [])}
+        if kind == Event.Kind.CC_ADDED:
+            return gettext("%(who)s copied %(addresses)s") % values
+        return gettext("%(who)s stopped copying %(addresses)s") % values
     if kind.startswith("sla_"):
         return event_sentence(kind, data) or _label(Event.Kind, kind)
-    return f"{_label(Event.Kind, kind)} by {who}"
+    return gettext("%(what)s by %(who)s") % {"what": _label(Event.Kind, kind), "who": who}

@@ -12,6 +12,9 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.models import User
 from casedesk.core.format import duration_text
@@ -19,11 +22,13 @@ from casedesk.desk.models import Macro
 from casedesk.sla.models import Plan
 from casedesk.tickets.models import Ticket
 
-PLACEHOLDERS = {
-    "requester_name": "the requester's name",
-    "case_id": "the Case ID",
-    "agent_name": "your name (the agent sending the reply)",
-    "plan_target": "the first response time of the case's plan, for its priority",
+# The names stay English in every language (they are typed into the macro's text); what
+# each one stands for is translated.
+PLACEHOLDERS: dict[str, str | Promise] = {
+    "requester_name": _("the requester's name"),
+    "case_id": _("the Case ID"),
+    "agent_name": _("your name (the agent sending the reply)"),
+    "plan_target": _("the first response time of the case's plan, for its priority"),
 }
 
 _BRACES = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -43,16 +48,17 @@ def check_body(body: str) -> None:
             unknown.append(match.group(0))
     rest = _BRACES.sub("", body)
     if unknown:
-        plural = "s" if len(unknown) > 1 else ""
         names = ", ".join(dict.fromkeys(unknown))
-        raise ValidationError(
-            f"Unknown placeholder{plural} {names}. Use only {placeholder_help()}."
-        )
+        raise ValidationError(ngettext(
+            "Unknown placeholder %(names)s. Use only %(known)s.",
+            "Unknown placeholders %(names)s. Use only %(known)s.",
+            len(unknown),
+        ) % {"names": names, "known": placeholder_help()})
     if "{{" in rest or "}}" in rest:
-        raise ValidationError(
+        raise ValidationError(gettext(
             "A placeholder is not closed: write it as {{case_id}}, with two braces on "
             "each side."
-        )
+        ))
 
 
 def plan_target(ticket: Ticket) -> str:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from casedesk.accounts.models import User
 from casedesk.desk.case_forms import CaseIdForm, CcForm
@@ -112,5 +113,6 @@ def macro_reply_form(request: HttpRequest, ticket: Ticket, agent: User) -> Reply
 def merged_redirect(request: HttpRequest, ticket: Ticket) -> HttpResponseRedirect:
     """A merged case's page: the case it lives on now, saying so."""
     survivor = resolve_merged(ticket.pk) or ticket.pk
-    messages.info(request, f"Case {ticket.pk} was merged into case {survivor}.")
+    messages.info(request, gettext("Case %(id)s was merged into case %(survivor)s.") % {
+        "id": ticket.pk, "survivor": survivor})
     return HttpResponseRedirect(reverse("desk:case", args=[survivor]))

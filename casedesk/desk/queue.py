@@ -39,6 +39,8 @@ from django.db.models import (
     Subquery,
 )
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.models import Organization, User
 from casedesk.escalation.models import Escalation, Level
@@ -48,30 +50,32 @@ from casedesk.tickets.models import Ticket
 
 PAGE_SIZE = 25
 
-VIEWS: dict[str, str] = {
-    "mine": "My cases",
-    "unassigned": "Unassigned",
-    "team": "My team",
-    "breaching": "Breaching soon",
-    "escalated": "Escalated",
-    "pending": "Pending",
-    "open": "All open",
-    "all": "All cases",
+StrOrPromise = str | Promise
+
+VIEWS: dict[str, StrOrPromise] = {
+    "mine": _("My cases"),
+    "unassigned": _("Unassigned"),
+    "team": _("My team"),
+    "breaching": _("Breaching soon"),
+    "escalated": _("Escalated"),
+    "pending": _("Pending"),
+    "open": _("All open"),
+    "all": _("All cases"),
 }
-VIEW_NOTES: dict[str, str] = {
-    "mine": "Open cases assigned to you.",
-    "unassigned": "Open cases nobody has taken.",
-    "team": "Open cases at your teams' escalation levels, or assigned to a teammate.",
-    "breaching": "Open cases whose next SLA target is overdue or due within 4 hours, "
-                 "soonest first.",
-    "escalated": "Open cases above the first escalation level.",
-    "pending": "Cases waiting on the customer: their SLA clocks are paused.",
-    "open": "Every case not yet resolved or closed.",
-    "all": "Every case, whatever its status.",
+VIEW_NOTES: dict[str, StrOrPromise] = {
+    "mine": _("Open cases assigned to you."),
+    "unassigned": _("Open cases nobody has taken."),
+    "team": _("Open cases at your teams' escalation levels, or assigned to a teammate."),
+    "breaching": _("Open cases whose next SLA target is overdue or due within 4 hours, "
+                   "soonest first."),
+    "escalated": _("Open cases above the first escalation level."),
+    "pending": _("Cases waiting on the customer: their SLA clocks are paused."),
+    "open": _("Every case not yet resolved or closed."),
+    "all": _("Every case, whatever its status."),
 }
-SORTS: dict[str, str] = {
-    "newest": "Newest first",
-    "priority": "Priority, oldest first",
+SORTS: dict[str, StrOrPromise] = {
+    "newest": _("Newest first"),
+    "priority": _("Priority, oldest first"),
 }
 # Each order ends with the Case ID (unique: the keyset is exact) and is served by an
 # index that starts with status: (status, created_at, id) and (status, priority,

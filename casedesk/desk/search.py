@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from casedesk.desk.access import agent_required
@@ -27,16 +28,16 @@ class SearchForm(forms.Form):
     # No max_length here: the query parser explains a search that is too long, in words
     # an agent understands, instead of Django's generic message.
     q = forms.CharField(
-        label="Search cases", strip=True,
-        error_messages={"required": "Type something to search for."},
+        label=_("Search cases"), strip=True,
+        error_messages={"required": _("Type something to search for.")},
         widget=forms.TextInput(attrs={
-            "type": "search", "placeholder": "Words, a name, an email or a Case ID",
-            "maxlength": MAX_LENGTH, "autofocus": True,
+            "type": "search", "placeholder": _("Words, a name, an email or a Case ID"),
+            "maxlength": MAX_LENGTH, "autofocus": True, "dir": "auto",
         }),
     )
     status = forms.ChoiceField(
-        required=False, label="Status",
-        choices=[("", "Any status"), (OPEN, "Any open status"), *Ticket.Status.choices],
+        required=False, label=_("Status"),
+        choices=[("", _("Any status")), (OPEN, _("Any open status")), *Ticket.Status.choices],
     )
 
     def scope(self) -> Any:

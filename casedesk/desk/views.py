@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from casedesk.accounts.models import User
@@ -131,7 +132,7 @@ def update(request: HttpRequest, case_id: str) -> HttpResponse:
         return _case_page(request, ticket, update_form=form)
     changed = form.changed_data
     if not changed:
-        messages.info(request, "Nothing to save: no field was changed.")
+        messages.info(request, gettext("Nothing to save: no field was changed."))
         return _see_other(_case_url(ticket))
     data = form.cleaned_data
     agent = _agent(request)
@@ -145,17 +146,20 @@ def update(request: HttpRequest, case_id: str) -> HttpResponse:
             if "assignee" in changed:
                 assign(ticket.pk, agent, data["assignee"])
     except ActionError as exc:
-        messages.error(request, f"Nothing was saved: {exc}")
+        messages.error(request, gettext("Nothing was saved: %(problem)s") % {"problem": exc})
         return _see_other(_case_url(ticket))
     done = []
     if "status" in changed:
-        done.append(f"status {Ticket.Status(data['status']).label}")
+        done.append(gettext("status %(status)s") % {"status": Ticket.Status(data["status"]).label})
     if "priority" in changed:
-        done.append(f"priority {Priority(data['priority']).label}")
+        done.append(gettext("priority %(priority)s") % {
+            "priority": Priority(data["priority"]).label})
     if "assignee" in changed:
         assignee = data["assignee"]
-        done.append(f"assignee {assignee.get_full_name()}" if assignee else "unassigned")
-    messages.success(request, "Saved: " + ", ".join(done) + ".")
+        done.append(gettext("assignee %(name)s") % {"name": assignee.get_full_name()}
+                    if assignee else gettext("unassigned"))
+    messages.success(request, gettext("Saved: %(changes)s.") % {
+        "changes": gettext(", ").join(done)})
     return _see_other(_case_url(ticket))
 
 
@@ -175,11 +179,15 @@ def attachment(
 
 
 def _escalated(request: HttpRequest, escalation: Escalation) -> None:
+    level = level_label(escalation.to_level)
     if escalation.assigned_to is not None:
-        who = f"assigned to {escalation.assigned_to.get_full_name()}"
+        text = gettext("Escalated to level %(level)s; assigned to %(name)s.") % {
+            "level": level, "name": escalation.assigned_to.get_full_name()}
     else:
-        who = "NOBODY ON SHIFT: the case is unassigned and the level's contacts are alerted"
-    text = f"Escalated to level {level_label(escalation.to_level)}; {who}."
+        text = gettext(
+            "Escalated to level %(level)s; NOBODY ON SHIFT: the case is unassigned and the "
+            "level's contacts are alerted."
+        ) % {"level": level}
     if escalation.nobody_on_shift:
         messages.warning(request, text)
     else:

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from casedesk.accounts.models import Organization, User
@@ -145,8 +146,9 @@ def queue(request: HttpRequest) -> HttpResponse:
             (v for v in saved_views if str(v.pk) == request.GET["saved"]), None
         )
         if current_saved is None:
-            messages.warning(request, "That saved view does not exist (any more), or is "
-                                      "another agent's: here are all open cases.")
+            messages.warning(request, gettext(
+                "That saved view does not exist (any more), or is another agent's: here are "
+                "all open cases."))
         else:
             params = {**current_saved.params}
     view, sort = view_and_sort(params)
@@ -241,20 +243,23 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     params.update(view=view, sort=sort)
     filters = QueueFilterForm(params, view=view, **_choices())
     if not form.is_valid():
-        messages.error(request, "The view was not saved: " + " ".join(
-            str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, gettext("The view was not saved: %(problem)s") % {
+            "problem": " ".join(str(e) for errors in form.errors.values() for e in errors)})
         return _see_other(_back(request))
     if not filters.is_valid():
-        messages.error(request, "The view was not saved: fix the filters first.")
+        messages.error(request, gettext("The view was not saved: fix the filters first."))
         return _see_other(_back(request))
     try:
         saved = save_view(agent, form.cleaned_data["name"], params,
                           shared=form.cleaned_data["shared"])
     except SavedViewRefused as exc:
-        messages.error(request, f"The view was not saved: {exc}")
+        messages.error(request, gettext("The view was not saved: %(problem)s") % {"problem": exc})
         return _see_other(_back(request))
-    messages.success(request, f"Saved the view “{saved.name}”"
-                              f"{', shared with all agents' if saved.shared else ''}.")
+    if saved.shared:
+        saved_text = gettext("Saved the view “%(name)s”, shared with all agents.")
+    else:
+        saved_text = gettext("Saved the view “%(name)s”.")
+    messages.success(request, saved_text % {"name": saved.name})
     return _see_other(reverse("desk:queue") + f"?saved={saved.pk}")
 
 
@@ -274,16 +279,19 @@ def saved_view_rename(request: HttpRequest, view_id: int) -> HttpResponse:
     form = SavedViewForm(request.POST)
     back = reverse("desk:queue") + f"?saved={view.pk}"
     if not form.is_valid():
-        messages.error(request, "Not renamed: " + " ".join(
-            str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, gettext("Not renamed: %(problem)s") % {
+            "problem": " ".join(str(e) for errors in form.errors.values() for e in errors)})
         return _see_other(back)
     try:
         rename_view(view, form.cleaned_data["name"], shared=form.cleaned_data["shared"])
     except SavedViewRefused as exc:
-        messages.error(request, f"Not renamed: {exc}")
+        messages.error(request, gettext("Not renamed: %(problem)s") % {"problem": exc})
         return _see_other(back)
-    messages.success(request, f"Saved as “{view.name}”"
-                              f"{', shared with all agents' if view.shared else ', personal'}.")
+    if view.shared:
+        renamed_text = gettext("Saved as “%(name)s”, shared with all agents.")
+    else:
+        renamed_text = gettext("Saved as “%(name)s”, personal.")
+    messages.success(request, renamed_text % {"name": view.name})
     return _see_other(back)
 
 
@@ -292,7 +300,7 @@ def saved_view_rename(request: HttpRequest, view_id: int) -> HttpResponse:
 def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     view = _own_view(request, view_id)
     delete_view(view)
-    messages.success(request, f"Deleted the view “{view.name}”.")
+    messages.success(request, gettext("Deleted the view “%(name)s”.") % {"name": view.name})
     return _see_other(reverse("desk:queue"))
 
 
@@ -309,7 +317,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
     form = BulkActionForm(request.POST, agents=agents, levels=levels)
     if not form.is_valid():
         problems = [str(e) for errors in form.errors.values() for e in errors]
-        messages.error(request, "Nothing was changed: " + " ".join(problems))
+        messages.error(request, gettext("Nothing was changed: %(problems)s") % {
+            "problems": " ".join(problems)})
         return _see_other(back)
     data = form.cleaned_data
     values: dict[str, Any] = {}

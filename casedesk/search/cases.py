@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.db.models.functions import Left
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from casedesk.search.engine import PAGE_SIZE, Results, search
 from casedesk.search.kinds import CASE
@@ -43,7 +44,7 @@ def passages(ticket_ids: list[int], *, include_notes: bool) -> dict[int, list[Pa
         messages.order_by("ticket_id", "created_at", "pk")
         .values_list("ticket_id", "pk", "kind", Left("body", PASSAGE_CHARS))
     ):
-        label = "Internal note" if kind == Message.Kind.INTERNAL else ""
+        label = gettext("Internal note") if kind == Message.Kind.INTERNAL else ""
         found[ticket_id].append(Passage(text=text, label=label, anchor=f"m{pk}"))
     return found
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from casedesk.search.normalize import MAX_WORD, normalize, words
 
 MAX_LENGTH = 500
@@ -63,10 +65,10 @@ def case_id(text: str) -> int | None:
 def parse(text: str) -> Query:
     text = text.strip()
     if len(text) > MAX_LENGTH:
-        raise SearchError(
-            f"A search can be at most {MAX_LENGTH:,} characters long (this one has "
-            f"{len(text):,}). Search for a few distinctive words instead."
-        )
+        raise SearchError(gettext(
+            "A search can be at most %(max)s characters long (this one has %(length)s). "
+            "Search for a few distinctive words instead."
+        ) % {"max": f"{MAX_LENGTH:,}", "length": f"{len(text):,}"})
     terms: list[Term] = []
     last_is_word = False
     pieces = _PHRASE.split(text.translate(_QUOTES))
@@ -83,21 +85,21 @@ def parse(text: str) -> Query:
             last_is_word = True
     if not terms:
         if any(len(w) > MAX_WORD for w in re.findall(r"[^\W_]+", normalize(text))):
-            raise SearchError(
-                f"Words longer than {MAX_WORD} characters are not searchable. "
+            raise SearchError(gettext(
+                "Words longer than %(max)s characters are not searchable. "
                 "Search for a few ordinary words instead."
-            )
-        raise SearchError(
+            ) % {"max": MAX_WORD})
+        raise SearchError(gettext(
             "Nothing to search for: type a word, a name, an email address or a Case ID "
             "(punctuation and symbols alone are not searchable)."
-        )
+        ))
     last = terms[-1]
     if last_is_word and len(last.words[0]) >= PREFIX_MIN:
         terms[-1] = Term(last.words, prefix=True)
     unique = list(dict.fromkeys(terms))
     if len(unique) > MAX_TERMS:
-        raise SearchError(
-            f"A search can have at most {MAX_TERMS} words (this one has {len(unique)}). "
+        raise SearchError(gettext(
+            "A search can have at most %(max)s words (this one has %(count)s). "
             "Keep the most distinctive ones."
-        )
+        ) % {"max": MAX_TERMS, "count": len(unique)})
     return Query(text=text, terms=tuple(unique))

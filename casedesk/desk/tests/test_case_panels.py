@@ -165,7 +165,7 @@ def test_merging_asks_for_confirmation_then_merges(
     preview = agent_client.post(url, {"case": str(target.pk)})
     html = preview.content.decode()
     assert f"Merge case {source.pk} into case {target.pk}?" in html
-    assert "1 message and 0 files move" in html
+    assert "1 message moves to case" in html and "0 files move too" in html
     source.refresh_from_db()
     assert source.merged_into_id is None  # nothing happens before confirming
 

@@ -34,7 +34,7 @@ def test_results_show_the_case_and_the_matching_passage(agent_client, contact, a
     html = response.content.decode()
     assert hits(response) == [ticket.pk]
     assert "1 case found, best matches first." in html
-    assert (f'<a href="/desk/cases/{ticket.pk}/#m{note.pk}">Customer&#x27;s '
+    assert (f'<a href="/desk/cases/{ticket.pk}/#m{note.pk}" dir="auto">Customer&#x27;s '
             "&lt;script&gt;alert(1)&lt;/script&gt; <mark>profile</mark> has safe search "
             "<mark>disabled</mark></a>") in html
     assert '<span class="internal-label">Internal note</span>' in html

@@ -1,5 +1,6 @@
 // The case page's small enhancements; the page works without them.
-// 1. Presence: ping every 10 s with "viewing" or "typing" and show who else is here.
+// 1. Presence: ping every 10 s with "viewing" or "typing" and show who else is here, in
+//    the words the page gives (translated by the template).
 // 2. Macros: "Use" fills the reply box in place instead of reloading the page.
 (function () {
   "use strict";
@@ -24,12 +25,19 @@
       return Date.now() - lastKey < TYPING_MS ? "typing" : "viewing";
     }
 
+    // The sentences come translated from the page (data-viewing, data-typing: "{name} is
+    // viewing" in the reader's language), so the script holds no text of its own.
+    function sentence(other) {
+      var template = box.getAttribute(other.state === "typing" ? "data-typing" : "data-viewing");
+      return (template || "{name}").split("{name}").join(other.name);
+    }
+
     function show(others) {
       box.textContent = "";
       others.forEach(function (other) {
         var span = document.createElement("span");
         span.className = "presence-" + other.state;
-        span.textContent = other.name + " is " + other.state;
+        span.textContent = sentence(other);
         box.appendChild(span);
       });
     }
