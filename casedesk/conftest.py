@@ -9,13 +9,15 @@ from __future__ import annotations
 import email
 import email.policy
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
 
 from casedesk.accounts.models import Organization, User
 from casedesk.core.choices import Priority
@@ -42,6 +44,16 @@ def _isolated_files(settings: Any, tmp_path: Path) -> None:
     settings.CASEDESK_EMAIL_URL = f"file://{tmp_path / 'outbox'}"
     # Django's test set-up swaps in its in-memory backend; mail here goes the real way.
     settings.EMAIL_BACKEND = "casedesk.mail.backends.UrlEmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _reader_reset() -> Iterator[None]:
+    """A request leaves its reader's language and time zone active in the thread, as
+    Django's LocaleMiddleware does (the next request activates its own). Between tests,
+    code called directly must start from the site's defaults again."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 def png_upload(name: str = "screenshot.png") -> SimpleUploadedFile:

@@ -309,6 +309,16 @@ if CASEDESK_REDIS_URL:
             # A Redis that does not answer delays a cache call by at most a second.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "casedesk",
+        }
+    }
+
 # The REST API (casedesk.api): bearer tokens, problem+json errors, an OpenAPI schema.
 # Requests per token per minute, counted in the cache (set a shared cache, e.g. Redis, for
 # one count across web processes; the default cache counts per process).
@@ -348,20 +358,6 @@ SPECTACULAR_SETTINGS = {
         "casedesk.api.schema.add_problem_responses",
     ],
 }
-
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "casedesk",
-    }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "casedesk",
-        }
-    }
 
 # Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto header (only
 # when the proxy always sets it, and casedesk is reachable through the proxy alone).

@@ -18,7 +18,6 @@ from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from casedesk.accounts.actions import get_or_create_contact, invite, needs_invitation
 from casedesk.accounts.models import User, language_for

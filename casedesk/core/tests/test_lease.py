@@ -211,8 +211,10 @@ def test_two_workers_scheduling_at_once_enqueue_each_sweep_slot_once(
     times = sorted(sweeps.values_list("enqueued_at", flat=True))
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) > 0.9, gaps
-    # And every job finished
-    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+    # And every job of the queues they ran finished (the schedule also fills queues, such
+    # as webhooks, that these two workers were not asked to run)
+    ran = DBTaskResult.objects.filter(queue_name__in=["default", "mail"])
+    assert not ran.exclude(status="SUCCESSFUL").exists()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
