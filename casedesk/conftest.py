@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
@@ -44,6 +45,22 @@ def _isolated_files(settings: Any, tmp_path: Path) -> None:
     settings.CASEDESK_EMAIL_URL = f"file://{tmp_path / 'outbox'}"
     # Django's test set-up swaps in its in-memory backend; mail here goes the real way.
     settings.EMAIL_BACKEND = "casedesk.mail.backends.UrlEmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    # Site configuration, level names and API rate-limit counters are cached per process:
+    # no test sees another's, and query counts do not depend on which test ran first.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Most tests sign in with force_login; hashing every factory user's password with the
+    # production hasher would be most of their run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 from django.conf import settings
@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 from casedesk.accounts.models import ApiToken, User
 from casedesk.api.models import IdempotencyKey
 from casedesk.api.problems import Problem
+from casedesk.desk.cursor import decode_key, encode_key
 
 RATE_WINDOW = 60
 IDEMPOTENCY_HOURS = 24
@@ -196,27 +197,9 @@ def file_fingerprint(upload: UploadedFile) -> str:
 # ---------------------------------------------------------------- cursors
 
 
-DATE_MARK = "d:"
-
-
-def _encode(value: Any) -> Any:
-    return DATE_MARK + value.isoformat() if isinstance(value, datetime) else value
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(DATE_MARK):
-        parsed = datetime.fromisoformat(value[len(DATE_MARK):])
-        if parsed.tzinfo is None:
-            raise ValueError("naive time")
-        return parsed
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise ValueError("not a position")
-
-
 def make_cursor(scope: str, position: list[Any]) -> str:
     return signing.dumps({"s": hashlib.sha256(scope.encode()).hexdigest()[:16],
-                          "p": [_encode(v) for v in position]},
+                          "p": [encode_key(v) for v in position]},
                          salt=CURSOR_SALT, compress=True)
 
 
@@ -234,7 +217,7 @@ def read_cursor(scope: str, raw: str) -> list[Any]:
         raise Problem(400, "This cursor was made for other filters; start again without one.",
                       errors=[{"field": "cursor", "message": "Made for other filters."}])
     try:
-        return [_decode(v) for v in payload["p"]]
+        return [decode_key(v) for v in payload["p"]]
     except ValueError:
         raise Problem(400, "This cursor is damaged; start again without one.",
                       errors=[{"field": "cursor", "message": "Not a cursor we made."}]) from None

@@ -38,7 +38,7 @@ def _fingerprint(criteria: Criteria) -> str:
     return hashlib.sha256(criteria.fingerprint().encode()).hexdigest()[:16]
 
 
-def _encode(value: Any) -> Any:
+def encode_key(value: Any) -> Any:
     if isinstance(value, datetime):
         return DATE_MARK + value.isoformat()
     if isinstance(value, int) and not isinstance(value, bool):
@@ -46,7 +46,7 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"A cursor holds times and numbers, not {type(value).__name__}.")
 
 
-def _decode(value: Any) -> Any:
+def decode_key(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(DATE_MARK):
         parsed = datetime.fromisoformat(value[len(DATE_MARK):])
         if parsed.tzinfo is None:
@@ -58,7 +58,7 @@ def _decode(value: Any) -> Any:
 
 
 def make_cursor(criteria: Criteria, key: Sequence[Any], *, backwards: bool = False) -> str:
-    payload = {"f": _fingerprint(criteria), "k": [_encode(v) for v in key],
+    payload = {"f": _fingerprint(criteria), "k": [encode_key(v) for v in key],
                "b": 1 if backwards else 0}
     return signing.dumps(payload, salt=SALT, compress=True)
 
@@ -80,7 +80,7 @@ def read_cursor(criteria: Criteria, raw: str) -> Position:
     if not isinstance(payload, dict) or payload.get("f") != _fingerprint(criteria):
         raise BadCursor(STALE)
     try:
-        key = [_decode(v) for v in payload["k"]]
+        key = [decode_key(v) for v in payload["k"]]
     except (KeyError, TypeError, ValueError):
         raise BadCursor(DAMAGED) from None
     # The key must fit the order it continues (a cursor of the same filters from an

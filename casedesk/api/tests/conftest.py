@@ -7,25 +7,11 @@ import json
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from casedesk.accounts.models import Organization, User
 from casedesk.accounts.tokens import create_token
 from casedesk.conftest import make_agent, make_contact, make_org
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
-    # Rate-limit counters and cached level names live in the cache: no test sees another's.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 class Api:

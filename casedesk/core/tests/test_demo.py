@@ -27,12 +27,6 @@ from casedesk.mail.models import OutboundMail
 from casedesk.tickets.models import Attachment, Event, Message, Ticket
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    # The demo hashes eight passwords per run; the real hasher's cost is not under test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run_demo() -> str:
     out = StringIO()
     call_command("demo", stdout=out)

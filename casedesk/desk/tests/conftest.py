@@ -6,26 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from casedesk.accounts.models import User
 from casedesk.conftest import make_agent
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
-    # SiteConfiguration is cached per process: no test sees another's, and query counts
-    # do not depend on which test ran first.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    # Everyone signs in with force_login; the production hasher would dominate run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -9,26 +9,12 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from casedesk.accounts.models import User
 from casedesk.conftest import make_case
 from casedesk.escalation.models import Level, Shift
 from casedesk.tickets.models import Ticket
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
-    # Site configuration and level names are cached per process: no test sees another's.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def around_the_clock(agent: User) -> User:

@@ -25,7 +25,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from casedesk.accounts.models import Organization, User
 from casedesk.conftest import make_agent, make_contact, make_org
@@ -39,19 +38,6 @@ NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 
 def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Any:
-    # Level names are cached per process; no test sees another's.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass
