@@ -22,8 +22,6 @@ from casedesk.search.kinds import KINDS, Kind
 from casedesk.search.query import Query, Term
 
 WINDOW = 1000
-# PostgreSQL reads the newest FIRST_BAND things first, then bands 4 times larger.
-FIRST_BAND = 20_000
 PAGE_SIZE = 25
 # Title, people, public messages, internal notes.
 SQLITE_WEIGHTS = "10.0, 5.0, 1.0, 1.0"
@@ -107,7 +105,21 @@ def _ranked(
     kind: Kind, query: Query, include_notes: bool, scope: QuerySet | None, window: int
 ) -> list[int]:
     if connection.vendor == "postgresql":
-        return _ranked_postgresql(kind, query, include_notes, scope, window)
+        scope_sql, scope_params = _scope_sql(scope, "search_document.ref_id")
+        # The inner query finds the newest matches: through the GIN index for a rare word,
+        # or by walking the primary key backwards for a common one, whichever the planner
+        # estimates cheaper. Ranking happens outside it, on the window's rows only.
+        sql = (
+            "SELECT ref_id FROM (SELECT id, ref_id, vector FROM search_document "  # noqa: S608
+            "WHERE kind = %s AND vector @@ to_tsquery('simple', %s)" + scope_sql +
+            " ORDER BY id DESC LIMIT %s) AS hits "
+            f"ORDER BY ts_rank('{PG_WEIGHTS}', vector, to_tsquery('simple', %s)) DESC, id DESC"
+        )
+        expression = tsquery_expression(query, include_notes=include_notes)
+        params: list[Any] = [kind.code, expression, *scope_params, window, expression]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
     scope_sql, scope_params = _scope_sql(scope, f"(search_fts.rowid / {KINDS})")
     # FTS5 yields matches in rowid order, descending here, without sorting; bm25 is
     # computed only for the rows the LIMIT lets through. Lower bm25 is better.
@@ -123,45 +135,6 @@ def _ranked(
         rows = cursor.fetchall()
     # Python's sort is stable: equal scores keep the newest-first order.
     rows.sort(key=lambda row: row[1])
-    return [row[0] for row in rows]
-
-
-def _ranked_postgresql(
-    kind: Kind, query: Query, include_notes: bool, scope: QuerySet | None, window: int
-) -> list[int]:
-    """The newest `window` matches, ranked, read in bands of keys from the newest down.
-
-    Within a band PostgreSQL finds the newest matches through the GIN index (a rare word)
-    or by walking the primary key backwards (a common one), whichever it estimates
-    cheaper. Over the whole table, a word in a few percent of the cases costs the most
-    either way: tens of thousands of rows to walk past, or to fetch for the GIN's
-    matches and sort (~1 s at a million cases). A band holds FIRST_BAND things, then four
-    times more each time, so each query reads at most its band, a common word is done in
-    the first, and a rare one takes a few index lookups (4 bands at a million cases).
-    Ranking happens on the window's rows only.
-    """
-    scope_sql, scope_params = _scope_sql(scope, "search_document.ref_id")
-    expression = tsquery_expression(query, include_notes=include_notes)
-    sql = (
-        f"SELECT ref_id, ts_rank('{PG_WEIGHTS}', vector, to_tsquery('simple', %s)) "  # noqa: S608
-        "FROM (SELECT id, ref_id, vector FROM search_document "
-        "WHERE kind = %s AND id > %s AND id <= %s AND vector @@ to_tsquery('simple', %s)"
-        + scope_sql + " ORDER BY id DESC LIMIT %s) AS hits ORDER BY id DESC"
-    )
-    rows: list[tuple[int, float]] = []
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT max(id) FROM search_document WHERE kind = %s", [kind.code])
-        found = cursor.fetchone()
-        high = found[0] if found and found[0] is not None else 0
-        band = FIRST_BAND * KINDS
-        while high > 0 and len(rows) < window:
-            low = max(high - band, 0)
-            cursor.execute(sql, [expression, kind.code, low, high, expression, *scope_params,
-                                 window - len(rows)])
-            rows.extend(cursor.fetchall())
-            high, band = low, band * 4
-    # Newest first already: the stable sort keeps that order among equal ranks.
-    rows.sort(key=lambda row: -row[1])
     return [row[0] for row in rows]
 
 

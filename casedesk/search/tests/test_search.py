@@ -242,20 +242,6 @@ def test_many_matches_are_ranked_within_the_newest_window(contact, monkeypatch):
     assert results == [t.pk for t in reversed(tickets)][:3]
 
 
-def test_the_newest_window_is_the_same_when_read_in_bands(contact, monkeypatch):
-    banded = []
-    for n in range(6):
-        banded.append(make_case(contact, subject=f"Banded {n}").ticket)
-        make_case(contact, subject=f"Unrelated {n}")
-    # PostgreSQL reads the newest cases first, in bands growing from one case; SQLite
-    # has no bands. Either way: the newest matches, and all of them when they are few.
-    monkeypatch.setattr("casedesk.search.engine.FIRST_BAND", 1)
-
-    assert ranked(CASE, parse("banded"), window=4) == [t.pk for t in reversed(banded)][:4]
-    assert ranked(CASE, parse("banded"), window=50) == [t.pk for t in reversed(banded)]
-    assert ranked(CASE, parse("nowhere"), window=50) == []
-
-
 def test_agents_of_any_kind_find_cases_of_every_organization(contact):
     theirs = make_case(make_contact(make_org("Desert Telecom")), subject="Shared term").ticket
     mine = make_case(contact, subject="Shared term").ticket
