@@ -328,7 +328,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's token check, our form and pages; the user is signed in afterwards.
 
     Signing in right away spares a contact who only just chose their first password a
-    second form, and the link proved they read the account's mail.
+    second form, and the link proved they read the account's mail. Not for a person with
+    two-factor sign-in (form_valid).
     """
 
     form_class = NewPasswordForm  # type: ignore[assignment]
@@ -337,6 +338,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login = True
     post_reset_login_backend = EMAIL_BACKEND
     title = gettext_lazy("Choose a new password")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # The link proves only the mailbox: someone with two-factor sign-in signs in with
+        # the new password and a code, so a stolen mailbox is not a way round the code.
+        self.post_reset_login = not twofactor.has_two_factor(form.user)
+        return super().form_valid(form)
 
     def get_user(self, uidb64: str) -> Any:
         user = super().get_user(uidb64)

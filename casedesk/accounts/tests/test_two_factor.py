@@ -294,3 +294,25 @@ def test_an_admin_turns_the_requirement_on_in_the_admin_site(db, client):
     assert SecurityPolicy.current().require_two_factor
     # The admin, without two-factor sign-in, is now sent to set it up
     assert client.get(reverse("admin:index"))["Location"].startswith(SETUP)
+
+
+def test_a_password_reset_does_not_sign_in_someone_with_two_factor(db, client, send_mail,
+                                                                   traveller):
+    from casedesk.accounts.tests.mailbox import link_in, mail_to
+
+    agent = make_agent()
+    enrol(client, agent)
+    client.post(reverse("accounts:password_reset"), {"email": agent.email})
+    link = link_in(mail_to(send_mail(), agent.email, "Reset"), "/accounts/reset/")
+    form_path = client.get(link)["Location"]
+
+    saved = client.post(form_path, {"new_password1": "quiet-harbour-at-dawn-7",
+                                    "new_password2": "quiet-harbour-at-dawn-7"})
+
+    assert saved["Location"] == reverse("accounts:password_reset_complete")
+    assert signed_in(client) is None
+    agent.refresh_from_db()
+    assert agent.check_password("quiet-harbour-at-dawn-7")
+    # Signing in takes the code as ever
+    client.post(SIGNIN, {"email": agent.email, "password": "quiet-harbour-at-dawn-7"})
+    assert signed_in(client) is None
