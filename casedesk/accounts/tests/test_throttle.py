@@ -4,11 +4,13 @@ client address; messages that say when to try again and never whether an account
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_network
 
 import pyotp
 import pytest
+import redis
 import time_machine
 from django.contrib.auth import get_user
 from django.test import RequestFactory
@@ -17,6 +19,7 @@ from django.urls import reverse
 from casedesk.accounts.throttle import client_address
 from casedesk.conftest import PASSWORD, make_agent, make_contact, make_org
 from casedesk.mail.models import OutboundMail
+from casedesk.ops.tests.test_redis import redis_url  # noqa: F401 - the fixture
 
 SIGNIN = reverse("accounts:signin")
 CODE = reverse("accounts:signin_code")
@@ -195,3 +198,26 @@ def test_the_client_address_comes_from_a_trusted_proxy_only(settings):
     # The client's own claim (10.9.9.9) is left of what the proxy saw: it is ignored
     assert client_address(proxied) == "203.0.113.5"
     assert client_address(untrusted) == "10.0.1.2"
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+def test_through_redis_a_lockout_holds_and_a_redis_outage_does_not_stop_sign_in(
+    db, client, settings, redis_url,  # noqa: F811 - the fixture imported above
+):
+    # Given the cache in Redis, as on several web nodes
+    settings.CACHES = {"default": {
+        "BACKEND": "casedesk.ops.cache.ResilientRedisCache", "LOCATION": redis_url,
+        "KEY_PREFIX": "casedesk", "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }}
+    locked_out, other = make_contact(make_org()), make_contact(make_org())
+    for _ in range(5):
+        sign_in(client, locked_out.email, "wrong-password")
+
+    # Then the lock is in Redis, where every node sees it
+    assert redis.Redis.from_url(redis_url).keys("casedesk:*throttle:signin:account:lock:*")
+    assert LOCKED in sign_in(client, locked_out.email, PASSWORD).content.decode()
+
+    # And when Redis is down, signing in still works (without limits until it is back)
+    redis.Redis.from_url(redis_url).shutdown(nosave=True)
+    assert sign_in(client, other.email, "wrong-password").status_code == 200
+    assert sign_in(client, other.email, PASSWORD).status_code == 302
