@@ -316,3 +316,31 @@ def test_a_password_reset_does_not_sign_in_someone_with_two_factor(db, client, s
     # Signing in takes the code as ever
     client.post(SIGNIN, {"email": agent.email, "password": "quiet-harbour-at-dawn-7"})
     assert signed_in(client) is None
+
+
+def test_when_required_an_agent_without_it_cannot_make_an_api_token(db, client):
+    from casedesk.accounts.models import ApiToken
+
+    require_two_factor()
+    agent = make_agent()
+    client.force_login(agent)
+
+    response = client.post(reverse("api_pages:desk_tokens"), {"name": "laptop"})
+
+    assert response.status_code == 303
+    assert response["Location"].startswith(SETUP)
+    assert not ApiToken.objects.exists()
+
+
+def test_a_token_made_before_the_requirement_still_reads_the_api(db, client):
+    # Tokens are made only by signed-in people (or an operator's `casedesk token`); the
+    # requirement governs signing in, not the tokens already handed to scripts.
+    from casedesk.accounts.tokens import create_token
+
+    agent = make_agent()
+    secret = create_token(agent, name="script").secret
+    require_two_factor()
+
+    response = client.get("/api/v1/cases", HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    assert response.status_code == 200
