@@ -134,11 +134,6 @@ def enable(user: User, secret: str, code: str) -> list[str]:
         return _new_recovery_codes(user)
 
 
-def regenerate_recovery_codes(user: User) -> list[str]:
-    with transaction.atomic():
-        return _new_recovery_codes(user)
-
-
 def unused_recovery_codes(user: User) -> int:
     return user.recovery_codes.filter(used_at=None).count()
 
