@@ -83,6 +83,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "casedesk.core.middleware.ReaderMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: sends agents and admins who must set up
+    # two-factor sign-in to do so (casedesk.accounts.middleware).
+    "casedesk.accounts.middleware.TwoFactorPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -424,3 +427,27 @@ LOGGING = {
         "mail.log": {"level": "WARNING"},
     },
 }
+
+# Sign-in security (casedesk.accounts.throttle, casedesk.accounts.twofactor). Failed
+# sign-ins (a wrong password or a wrong two-factor code) are counted per account and per
+# client address in the cache (Redis, when set, shares the counts across web nodes): so many
+# within the window lock the account, or the address, for the lockout time. Password reset
+# requests are limited per email address and per client address, per window.
+CASEDESK_SIGNIN_ACCOUNT_FAILURES = env_int("CASEDESK_SIGNIN_ACCOUNT_FAILURES", 5, minimum=1)
+CASEDESK_SIGNIN_ADDRESS_FAILURES = env_int("CASEDESK_SIGNIN_ADDRESS_FAILURES", 20, minimum=1)
+CASEDESK_SIGNIN_WINDOW_MINUTES = env_int("CASEDESK_SIGNIN_WINDOW_MINUTES", 15, minimum=1)
+CASEDESK_SIGNIN_LOCKOUT_MINUTES = env_int("CASEDESK_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1)
+CASEDESK_RESET_PER_EMAIL = env_int("CASEDESK_RESET_PER_EMAIL", 3, minimum=1)
+CASEDESK_RESET_PER_ADDRESS = env_int("CASEDESK_RESET_PER_ADDRESS", 10, minimum=1)
+CASEDESK_RESET_WINDOW_MINUTES = env_int("CASEDESK_RESET_WINDOW_MINUTES", 60, minimum=1)
+# The client address is REMOTE_ADDR, unless it is one of these reverse proxies (addresses or
+# networks): then the nearest address in X-Forwarded-For that is not one of them.
+try:
+    CASEDESK_TRUSTED_PROXIES = [
+        ipaddress.ip_network(item, strict=False)
+        for item in env_list("CASEDESK_TRUSTED_PROXIES", [])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CASEDESK_TRUSTED_PROXIES: {exc}") from exc
+# The issuer name authenticator apps show next to the account.
+CASEDESK_TOTP_ISSUER = env_str("CASEDESK_TOTP_ISSUER", "casedesk")

@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from casedesk.accounts.views import set_language
+from casedesk.accounts.views import admin_signin, set_language
 
 admin.site.site_header = "casedesk administration"
 admin.site.site_title = "casedesk admin"
 
 urlpatterns = [
+    # Before the admin's own: the admin is signed in to through casedesk's sign-in, with
+    # its throttling and its two-factor step.
+    path("admin/login/", admin_signin, name="admin_signin"),
     path("admin/", admin.site.urls),
     path("accounts/", include("casedesk.accounts.urls")),
     path("api/v1/", include("casedesk.api.urls")),
