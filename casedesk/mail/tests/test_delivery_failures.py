@@ -131,3 +131,25 @@ def test_the_failed_mail_list_is_for_admins_only(db: Any) -> None:
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
     assert not User.objects.get(pk=agent.pk).is_staff
+
+
+def test_mail_claimed_by_a_killed_worker_goes_out_one_job_lease_later(
+    db: Any, settings: Any, tmp_path: Path
+) -> None:
+    # Regression (issue 8.8, found by the soak): a worker SIGKILLed between claiming a
+    # mail and sending it held the acknowledgement back a fixed ten minutes.
+    settings.CASEDESK_JOB_LEASE_SECONDS = 8
+    settings.CASEDESK_EMAIL_URL = f"file://{tmp_path / 'outbox'}"
+    ticket = make_case(make_contact(make_org())).ticket
+    mail = OutboundMail.objects.get(ticket=ticket)
+    now = timezone.now()
+    OutboundMail.objects.filter(pk=mail.pk).update(
+        status="sending", next_attempt_at=now + timedelta(seconds=8)
+    )
+
+    # When the next workers look, it is not due within the lease, and due after it
+    assert deliver_due(now + timedelta(seconds=7))["sent"] == 0
+    assert deliver_due(now + timedelta(seconds=9))["sent"] == 1
+    mail.refresh_from_db()
+    assert mail.status == "sent"
+    assert len(read_outbox(settings)) == 1
