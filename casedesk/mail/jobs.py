@@ -62,7 +62,11 @@ def claim(mail_id: int, now: datetime, *, due_only: bool = True) -> OutboundMail
     changes the row only for the first caller, so two workers never send one message."""
     rows = OutboundMail.objects.filter(pk=mail_id)
     rows = rows.filter(due(now)) if due_only else rows.filter(status=Status.QUEUED)
-    if rows.update(status=Status.SENDING, next_attempt_at=now + lease()) != 1:
+    # The lease runs from the claim, not from `now`: deliver_due passes the time its batch
+    # started, and a batch longer than the lease made every later claim due again at once,
+    # so a second worker sent the same mail (the soak, issue 8.8: 57 acknowledgements twice).
+    until = max(now, timezone.now()) + lease()
+    if rows.update(status=Status.SENDING, next_attempt_at=until) != 1:
         return None
     return OutboundMail.objects.get(pk=mail_id)
 
