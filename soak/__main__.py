@@ -138,7 +138,8 @@ def soak_one(topology: str, clients: int, seconds: float, drain_seconds: float,
         load1 = os.getloadavg()
         waited, left = audit.drain(dep, drain_seconds)
         ledgers = [a for c in pool for a in c.ledger]
-        found = audit.audit(dep, world.run, ledgers, sink, left)
+        kills = sum(p.restarts for p in dep.processes.values())
+        found = audit.audit(dep, world.run, ledgers, sink, left, allowed_resends=kills)
         for c in pool:
             if c.failure or c.is_alive():
                 found.fail(f"client {c.name} broke: {c.failure or 'still running'}")

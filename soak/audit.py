@@ -76,7 +76,7 @@ def drain(dep: Deployment, seconds: float) -> tuple[float, dict[str, int]]:
 
 
 def audit(dep: Deployment, run: str, ledgers: list[Attempt], sink: Sink,
-          left: dict[str, int]) -> Findings:
+          left: dict[str, int], allowed_resends: int = 0) -> Findings:
     found = Findings()
     for what, count in left.items():
         if count:
@@ -134,6 +134,16 @@ def audit(dep: Deployment, run: str, ledgers: list[Attempt], sink: Sink,
         found.fail(f"case {case_id} has {len(acks.get(case_id, []))} acknowledgements queued")
     wrong = [(c, ids[0], delivered.get(ids[0], 0)) for c, ids in acks.items()
              if len(ids) == 1 and delivered.get(ids[0], 0) != 1]
+    # A worker SIGKILLed after the sink accepted a mail and before it marked it sent
+    # leaves it to be sent again, with the same Message-ID, after its lease (delivery is
+    # at-least-once: casedesk.mail.jobs). One such mail per kill of a sending worker is
+    # that window, noted; any other duplicate is a violation.
+    twice = [w for w in wrong if w[2] == 2]
+    if 0 < len(twice) <= allowed_resends:
+        for case_id, message_id, _n in twice:
+            found.note(f"case {case_id}: acknowledgement {message_id} sent twice, same "
+                       "Message-ID: the killed worker had sent it and not yet recorded it")
+        wrong = [w for w in wrong if w[2] != 2]
     for case_id, message_id, n in wrong[:20]:
         found.fail(f"case {case_id}: its acknowledgement {message_id} reached the sink {n} times")
     if len(unacked) > 20 or len(wrong) > 20:
