@@ -134,7 +134,8 @@ def personal_mail(draw: Any) -> bytes:
     msg["From"] = draw(st.sampled_from(["Noor Haddad <noor@gulfnet.example>",
                                         "someone.new@isp.example", "Lina <lina@atlasbb.example>"]))
     msg["To"] = "support@casedesk.localhost"
-    msg["Subject"] = draw(TEXT).replace("\r", " ").replace("\n", " ")
+    # Every line break str.splitlines knows (NEL, LS, PS too): a header is one line.
+    msg["Subject"] = " ".join(draw(TEXT).splitlines())
     if draw(st.booleans()):
         msg["In-Reply-To"] = f"<{draw(st.integers(0, 10**9))}@somewhere.example>"
     body = draw(TEXT)
