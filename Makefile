@@ -53,6 +53,18 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench desk --cases $(CASES)
 
+# The soak (issue 8.8-9, docs/soak.md): the real processes on PostgreSQL and on SQLite under
+# load and faults for SOAK_SECONDS each, then an exact audit; then the fuzz tests scaled to
+# at least 10,000 generated inputs (FUZZ_SCALE times the normal suite's 300). Not in `make test`.
+SOAK_SECONDS ?= 60
+FUZZ_SCALE ?= 34
+
+.PHONY: soak
+soak: $(STAMP)
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m soak
+	CASEDESK_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest -q -n 2 \
+		casedesk/mail/tests/test_fuzz_mail.py casedesk/portal/tests/test_fuzz_forms.py
+
 .PHONY: bench-desk
 bench-desk: $(STAMP)
 	$(BIN)/python -m bench desk --cases $(CASES)
