@@ -6,6 +6,7 @@ its URL parameters, and the one word that names each answer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterator
@@ -61,6 +62,7 @@ OUTCOMES = {
 }
 
 API_PREFIX = "api/v1/"
+SECRET_SUBJECT = "Quartz-7 resolver outage at Matrix A"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def _walk(resolver: URLResolver, route: str, namespace: str) -> Iterator[Pattern
         yield Pattern(key=key, route=whole, parameters=parameters, pattern=entry)
 
 
+@functools.cache
 def url_patterns() -> dict[str, Pattern]:
     """Every pattern of the root URLconf, by key. Two patterns with one key (a URL name
     used twice) are one entry: reverse() reaches only the last one anyway."""
@@ -95,6 +98,16 @@ def url_patterns() -> dict[str, Pattern]:
     for pattern in _walk(get_resolver(), "", ""):
         found.setdefault(pattern.key, pattern)
     return found
+
+
+def shows(response: HttpResponseBase, world: World) -> bool:
+    """Whether the answer shows organization A's case or its requester's address."""
+    if response.streaming or not 200 <= response.status_code < 300:
+        return False
+    body = response.content.decode(errors="replace")  # type: ignore[attr-defined]
+    requester = world.people["contact_a"]
+    assert requester is not None
+    return SECRET_SUBJECT in body or requester.email in body
 
 
 def classify(response: HttpResponseBase) -> str:
@@ -165,7 +178,8 @@ def build_world() -> World:
         "agent": agent, "admin": admin,
     }
 
-    case = make_case(contact_a, files=[png_upload()]).ticket
+    # A subject found nowhere else: no page that organization A's case is not on may show it.
+    case = make_case(contact_a, subject=SECRET_SUBJECT, files=[png_upload()]).ticket
     other_case = make_case(contact_b, subject="Organization B's own case").ticket
     message = add_message(case.pk, agent, "We are looking into it.", [])
     attachment = case.attachments.get()
