@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.db import models
@@ -25,6 +27,8 @@ from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from casedesk.accounts.actions import invite
 from casedesk.accounts.models import ApiToken, User, hash_token
@@ -232,10 +236,8 @@ def build_world() -> World:
                                   source=InboundMessage.Source.IMPORT)
     prune_finished_jobs.enqueue()  # a job row; no worker runs in tests
 
-    from django.contrib.auth.tokens import default_token_generator
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
+    # Signing in changes last_login, which a reset token hashes: sessions first.
+    sessions = {role: _session_for(user) for role, user in people.items() if user}
     reset = (urlsafe_base64_encode(force_bytes(contact_a.pk)),
              default_token_generator.make_token(contact_a))
     invited = make_contact(org_a, password=None)
@@ -244,7 +246,7 @@ def build_world() -> World:
     return World(
         people=people,
         bearer=bearer,
-        sessions={role: _session_for(user) for role, user in people.items() if user},
+        sessions=sessions,
         case=case,
         other_case=other_case,
         message=message,
@@ -350,16 +352,15 @@ def path_for(pattern: Pattern, values: dict[str, Any]) -> str:
     """The path of `pattern` with `values`, built from the route itself so that unnamed
     patterns (the admin's catch-all, the API's 404) get one too."""
     route = pattern.route
-    if pattern.pattern.name and ":" in pattern.key and "[" not in pattern.key:
+    if pattern.pattern.name:
         return reverse(pattern.key, kwargs=values)
     # Unnamed: substitute `<conv:name>` and `(?P<name>...)` groups by hand.
-    import re
-
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
     path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), path)
     path = path.replace("^", "").replace("$", "")
-    if path.startswith("api/v1/") and "[" in path:
-        path = "api/v1/no-such-endpoint"
+    if path.startswith(API_PREFIX) and "[" in path:
+        # The API's catch-all regex (any other address under /api/v1/): one such address.
+        path = API_PREFIX + "no-such-endpoint"
     return "/" + path
 
 

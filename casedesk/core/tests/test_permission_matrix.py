@@ -79,6 +79,7 @@ ADMIN_ONLY: Row = ("login", "login", "login", "login", "login", "ok")
 MATRIX: dict[str, Row] = {
     # pattern: (anonymous, contact A, contact B, loner, agent, admin)
     "admin:index": ADMIN_ONLY,
+    # The admin's sign-in form is public; signed-in staff are sent on to the index.
     "admin:login": ("ok", "ok", "ok", "ok", "ok", "redirect/ok"),
     "admin:logout": ("redirect", "redirect", "redirect", "redirect", "redirect", "method/ok"),
     "admin:password_change": ADMIN_ONLY,
@@ -91,6 +92,7 @@ MATRIX: dict[str, Row] = {
     "admin:auth_group_history": ADMIN_ONLY,
     "admin:auth_group_delete": ADMIN_ONLY,
     "admin:auth_group_change": ADMIN_ONLY,
+    # The admin's old `<app>/<model>/<id>/` addresses redirect to the change page (for each model).
     "admin/auth/group/<path:object_id>/": ("login", "login", "login", "login", "login", "redirect"),
     "admin:django_tasks_database_dbtaskresult_changelist": ADMIN_ONLY,
     "admin:django_tasks_database_dbtaskresult_add": ("login", "login", "login", "login", "login", "forbidden"),
@@ -228,8 +230,11 @@ MATRIX: dict[str, Row] = {
     "accounts:invitation": ("ok", "ok", "ok", "ok", "ok", "ok"),
     "accounts:password_reset": ("ok", "ok", "ok", "ok", "ok", "ok"),
     "accounts:password_reset_done": ("ok/method", "ok/method", "ok/method", "ok/method", "ok/method", "ok/method"),
-    "accounts:password_reset_confirm": ("notfound", "notfound", "notfound", "notfound", "notfound", "notfound"),
+    # Django moves a valid token into the session and redirects to the form.
+    "accounts:password_reset_confirm": ("redirect", "redirect", "redirect", "redirect", "redirect", "redirect"),
     "accounts:password_reset_complete": ("ok", "ok", "ok", "ok", "ok", "ok"),
+    # The API: a 401 without a token; a foreign object is a 404; lists are filtered to what
+    # the token's person may see (and checked for organization A's case by `shows`).
     "api:schema": ("ok/method", "ok/method", "ok/method", "ok/method", "ok/method", "ok/method"),
     "api:docs": ("ok/method", "ok/method", "ok/method", "ok/method", "ok/method", "ok/method"),
     "api:redoc": ("ok/method", "ok/method", "ok/method", "ok/method", "ok/method", "ok/method"),
@@ -243,6 +248,8 @@ MATRIX: dict[str, Row] = {
     "api:attachment": ("unauth", "ok/method", "notfound", "notfound", "ok/method", "ok/method"),
     "api:escalations": ("unauth", "ok/415", "notfound", "notfound", "ok/415", "ok/415"),
     r"api/v1/^[\s\S]*$": ("notfound", "notfound", "notfound", "notfound", "notfound", "notfound"),
+    # Token pages: the desk's are agents' (an admin revokes anyone's); the portal's are any
+    # signed-in person's own.
     "api_pages:desk_tokens": ("login", "notfound", "notfound", "notfound", "ok", "ok"),
     "api_pages:desk_revoke": ("login", "notfound", "notfound", "notfound", "method/redirect", "method/redirect"),
     "api_pages:portal_tokens": ("login", "ok", "ok", "ok", "ok", "ok"),
@@ -251,6 +258,7 @@ MATRIX: dict[str, Row] = {
     "reports:index": ("login", "notfound", "notfound", "notfound", "ok/method", "ok/method"),
     "reports:chart": ("login", "notfound", "notfound", "notfound", "ok/method", "ok/method"),
     "reports:csv": ("login", "notfound", "notfound", "notfound", "ok/method", "ok/method"),
+    # Webhooks: admins only, a 404 for everyone else signed in.
     "webhooks:list": ("login", "notfound", "notfound", "notfound", "notfound", "ok"),
     "webhooks:create": ("login", "notfound", "notfound", "notfound", "notfound", "ok"),
     "webhooks:detail": ("login", "notfound", "notfound", "notfound", "notfound", "ok"),
@@ -276,6 +284,7 @@ MATRIX: dict[str, Row] = {
     "kb:article [draft]": ("notfound", "notfound", "notfound", "notfound", "ok", "ok"),
     "kb:open [internal]": ("notfound/method", "notfound/method", "notfound/method", "notfound/method", "notfound/method", "notfound/method"),
     "kb:helpful [internal]": ("method/notfound", "method/notfound", "method/notfound", "method/notfound", "method/redirect", "method/redirect"),
+    # The desk: agents only; a contact gets a 404 (the queue and search send them to the portal).
     "desk:queue": ("login", "redirect", "redirect", "redirect", "ok/method", "ok/method"),
     "desk:search": ("login", "redirect", "redirect", "redirect", "ok/method", "ok/method"),
     "desk:bulk": ("login", "notfound", "notfound", "notfound", "method/redirect", "method/redirect"),
@@ -298,12 +307,17 @@ MATRIX: dict[str, Row] = {
     "desk:macro_new": ("login", "notfound", "notfound", "notfound", "ok", "ok"),
     "desk:macro_edit": ("login", "notfound", "notfound", "notfound", "ok", "notfound"),
     "desk:macro_delete": ("login", "notfound", "notfound", "notfound", "method/redirect", "method/notfound"),
+    # The escalation widget is public (it needs a Case ID and the requester's address); the
+    # confirmation link is a capability, an empty POST to it is refused as a conflict.
     "escalation:widget": ("ok", "ok", "ok", "ok", "ok", "ok"),
     "escalation:sent": ("ok", "ok", "ok", "ok", "ok", "ok"),
     "escalation:confirm": ("ok/409", "ok/409", "ok/409", "ok/409", "ok/409", "ok/409"),
+    # Probes are public; /metrics only for CASEDESK_METRICS_ALLOWED_IPS or its token (requests
+    # here come from a public address).
     "ops:healthz": ("ok", "ok", "ok", "ok", "ok", "ok"),
     "ops:readyz": ("ok", "ok", "ok", "ok", "ok", "ok"),
     "ops:metrics": ("forbidden", "forbidden", "forbidden", "forbidden", "forbidden", "forbidden"),
+    # The portal: a contact sees their organization's cases only; an agent is sent to the desk.
     "portal:home": ("ok", "ok", "ok", "ok", "ok", "ok"),
     "portal:submit": ("ok", "ok", "ok", "ok", "ok", "ok"),
     "portal:submitted": ("ok", "ok", "ok", "ok", "ok", "ok"),
