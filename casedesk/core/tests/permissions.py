@@ -34,6 +34,7 @@ from casedesk.accounts.actions import invite
 from casedesk.accounts.models import ApiToken, User, hash_token
 from casedesk.accounts.tokens import create_token
 from casedesk.conftest import make_agent, make_case, make_contact, make_org, png_upload
+from casedesk.core.files import check_upload
 from casedesk.core.jobs import prune_finished_jobs
 from casedesk.core.models import SiteConfiguration
 from casedesk.desk.actions import save_view
@@ -67,6 +68,7 @@ OUTCOMES = {
 
 API_PREFIX = "api/v1/"
 SECRET_SUBJECT = "Quartz-7 resolver outage at Matrix A"
+INTERNAL_NOTE = "Matrix internal note: the customer's firewall is misconfigured"
 
 
 @dataclass(frozen=True)
@@ -104,14 +106,20 @@ def url_patterns() -> dict[str, Pattern]:
     return found
 
 
-def shows(response: HttpResponseBase, world: World) -> bool:
-    """Whether the answer shows organization A's case or its requester's address."""
+def shows(response: HttpResponseBase, world: World, role: str) -> bool:
+    """Whether the answer shows `role` what is not theirs: organization A's case or its
+    requester's address (to anyone but its contact and staff), the internal note (to any
+    contact)."""
     if response.streaming or not 200 <= response.status_code < 300:
         return False
     body = response.content.decode(errors="replace")  # type: ignore[attr-defined]
+    if role in ("agent", "admin"):
+        return False
+    if INTERNAL_NOTE in body:
+        return True
     requester = world.people["contact_a"]
     assert requester is not None
-    return SECRET_SUBJECT in body or requester.email in body
+    return role != "contact_a" and (SECRET_SUBJECT in body or requester.email in body)
 
 
 def classify(response: HttpResponseBase) -> str:
@@ -141,6 +149,7 @@ class World:
     other_case: Ticket  # organization B's, for merges and links
     message: Message
     attachment: Attachment
+    note_attachment: Attachment  # on an internal note
     escalation: Escalation
     escalation_token: str
     submitted_token: str
@@ -185,8 +194,12 @@ def build_world() -> World:
     # A subject found nowhere else: no page that organization A's case is not on may show it.
     case = make_case(contact_a, subject=SECRET_SUBJECT, files=[png_upload()]).ticket
     other_case = make_case(contact_b, subject="Organization B's own case").ticket
-    message = add_message(case.pk, agent, "We are looking into it.", [])
     attachment = case.attachments.get()
+    message = add_message(case.pk, agent, "We are looking into it.", [])
+    # An internal note with a file: agents only, the requester included never sees either.
+    note = add_message(case.pk, agent, INTERNAL_NOTE, [check_upload(png_upload("note.png"))],
+                       internal=True)
+    note_attachment = note.attachments.get()
     escalation = escalate(case.pk, source=Escalation.Source.AGENT, reason="Matrix",
                           actor=agent)
     escalation_token = secrets.token_urlsafe(32)
@@ -251,6 +264,7 @@ def build_world() -> World:
         other_case=other_case,
         message=message,
         attachment=attachment,
+        note_attachment=note_attachment,
         escalation=escalation,
         escalation_token=escalation_token,
         submitted_token=signing.dumps(case.pk, salt=SUBMITTED_SALT),
@@ -299,6 +313,11 @@ def arguments(pattern: Pattern, world: World, variant: str) -> dict[str, Any]:
         "kb:open [internal]": {"slug": w.articles["internal"].slug},
         "kb:helpful [internal]": {"slug": w.articles["internal"].slug},
         "kb_desk:edit": {"article_id": w.articles["public"].pk},
+        **{
+            f"{name} [internal note]": {"attachment_id": w.note_attachment.pk,
+                                        "filename": w.note_attachment.filename}
+            for name in ("portal:attachment", "desk:attachment", "api:attachment")
+        },
         "admin:view_on_site": {
             "content_type_id": ContentType.objects.get_for_model(Ticket).pk,
             "object_id": w.case.pk,

@@ -26,8 +26,9 @@ may change): one word when both answers are the same, "GET/POST" when they diffe
     a number   any other status ("409"); a 500 always fails
 
 An answer to anonymous, organization B's contact or the contact without an organization
-that shows organization A's case subject or its requester's address is recorded as
-LEAKS-ORGANIZATION-A, which no row can accept (lists included, not only detail pages).
+that shows organization A's case subject or its requester's address, or an answer to any
+contact that shows the case's internal note, is recorded as LEAKS, which no row can
+accept (lists included, not only detail pages).
 
 Adding a URL: run this file; the failure names the new pattern and prints the row that
 was observed, ready to paste into MATRIX. Read it before pasting: a contact must never get
@@ -246,6 +247,7 @@ MATRIX: dict[str, Row] = {
     "api:case": ("unauth", "ok/method", "notfound", "notfound", "ok/method", "ok/method"),
     "api:messages": ("unauth", "ok/bad", "notfound", "notfound", "ok/bad", "ok/bad"),
     "api:attachment": ("unauth", "ok/method", "notfound", "notfound", "ok/method", "ok/method"),
+    "api:attachment [internal note]": ("unauth", "notfound/method", "notfound", "notfound", "ok/method", "ok/method"),
     "api:escalations": ("unauth", "ok/415", "notfound", "notfound", "ok/415", "ok/415"),
     r"api/v1/^[\s\S]*$": ("notfound", "notfound", "notfound", "notfound", "notfound", "notfound"),
     # Token pages: the desk's are agents' (an admin revokes anyone's); the portal's are any
@@ -297,6 +299,7 @@ MATRIX: dict[str, Row] = {
     "desk:escalate": ("login", "notfound", "notfound", "notfound", "redirect/ok", "redirect/ok"),
     "desk:phone_escalation": ("login", "notfound", "notfound", "notfound", "redirect/ok", "redirect/ok"),
     "desk:attachment": ("login", "notfound", "notfound", "notfound", "ok/method", "ok/method"),
+    "desk:attachment [internal note]": ("login", "notfound", "notfound", "notfound", "ok/method", "ok/method"),
     "desk:cc_add": ("login", "notfound", "notfound", "notfound", "method/ok", "method/ok"),
     "desk:cc_remove": ("login", "notfound", "notfound", "notfound", "method/redirect", "method/redirect"),
     "desk:link_add": ("login", "notfound", "notfound", "notfound", "method/ok", "method/ok"),
@@ -327,6 +330,7 @@ MATRIX: dict[str, Row] = {
     "portal:close": ("login", "redirect", "notfound", "notfound", "notfound", "notfound"),
     "portal:reopen": ("login", "redirect", "notfound", "notfound", "notfound", "notfound"),
     "portal:attachment": ("login", "ok", "notfound", "notfound", "redirect", "redirect"),
+    "portal:attachment [internal note]": ("login", "notfound", "notfound", "notfound", "redirect", "redirect"),
     "portal:kb_search": ("ok", "ok", "ok", "ok", "ok", "ok"),
     "portal:logo": ("notfound", "notfound", "notfound", "notfound", "notfound", "notfound"),
 }
@@ -335,11 +339,6 @@ MATRIX: dict[str, Row] = {
 # Answers 503 rather than 200 when a check fails (on PostgreSQL the world's queued job
 # counts as lag): who may reach it is all this matrix asks.
 HEALTH_DEPENDENT = {"ops:readyz"}
-
-# Those who must never see organization A's case or requester on a page that names no
-# capability token.
-OUTSIDERS = ("anonymous", "contact_b", "loner")
-
 
 def split(key: str) -> tuple[str, str]:
     """"kb:article [draft]" -> ("kb:article", "draft")."""
@@ -391,9 +390,9 @@ def observe(key: str, world: World) -> Row:
                 outcome = classify(response)
                 if name in HEALTH_DEPENDENT and outcome == "503":
                     outcome = "ok"  # reached: the system is just not ready (a job waits)
-                if role in OUTSIDERS and name not in CAPABILITIES and shows(response, world):
+                if name not in CAPABILITIES and shows(response, world, role):
                     # Not an outcome word: no row can accept it.
-                    outcome = "LEAKS-ORGANIZATION-A"
+                    outcome = "LEAKS"
                 answers[role].append(outcome)
         transaction.set_rollback(True)
     cells = [got if got == posted else f"{got}/{posted}" for got, posted in answers.values()]
