@@ -26,13 +26,17 @@ run: $(STAMP)
 	$(BIN)/casedesk demo
 	$(BIN)/casedesk serve --host $(HOST) --port $(PORT)
 
+# Two processes (pytest-xdist): the suite is CPU-bound and CI has two cores. Skips are
+# listed with their reasons (-rs), so a test that silently stopped running is seen.
+PYTEST := $(BIN)/python -m pytest -q -rs -n 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 # The same suite on PostgreSQL (127.0.0.1:5432 unless CASEDESK_DATABASE_URL says otherwise).
 test-postgres: $(STAMP)
 	CASEDESK_DATABASE_URL=$${CASEDESK_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/casedesk} \
-		$(BIN)/python -m pytest -q
+		$(PYTEST)
 
 # The portal's journeys in a real Chromium (Debian's /usr/bin/chromium). pytest's exit
 # code 5 means no journey was collected: said out loud, but not a failure.

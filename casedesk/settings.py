@@ -340,8 +340,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "casedesk API",
-    "DESCRIPTION": "Cases, their messages and escalations, organizations and contacts. "
-    "Authenticate with `Authorization: Bearer <token>`.",
+    "DESCRIPTION": "Cases, their messages and escalations, organizations and contacts, "
+    "the knowledge base and webhook subscriptions. Authenticate with "
+    "`Authorization: Bearer <token>`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its docs pages are public: they describe the API, and Swagger UI
@@ -353,6 +354,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The knowledge base's and webhook deliveries' choices, named apart from the cases'.
+    "ENUM_NAME_OVERRIDES": {
+        "KbArticleStatusEnum": ["draft", "published"],
+        "WebhookDeliveryStatusEnum": "casedesk.webhooks.models.Delivery.Status",
+        "LanguageEnum": "casedesk.api.serializers.LANGUAGES",
+        "CaseStatusEnum": "casedesk.api.serializers.CASE_STATUSES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "casedesk.api.schema.add_problem_responses",

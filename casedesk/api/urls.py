@@ -1,7 +1,14 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from casedesk.api import problems, views_cases, views_directory, views_threads
+from casedesk.api import (
+    problems,
+    views_cases,
+    views_directory,
+    views_kb,
+    views_threads,
+    views_webhooks,
+)
 
 app_name = "api"
 urlpatterns = [
@@ -20,6 +27,12 @@ urlpatterns = [
          views_threads.AttachmentDownload.as_view(), name="attachment"),
     path("cases/<int:case_id>/escalations", views_threads.EscalationList.as_view(),
          name="escalations"),
+    path("kb/articles", views_kb.KbArticleList.as_view(), name="kb_articles"),
+    path("kb/articles/<slug:slug>", views_kb.KbArticleDetail.as_view(), name="kb_article"),
+    path("webhooks", views_webhooks.WebhookList.as_view(), name="webhooks"),
+    path("webhooks/<int:webhook_id>", views_webhooks.WebhookDetail.as_view(), name="webhook"),
+    path("webhooks/<int:webhook_id>/deliveries", views_webhooks.WebhookDeliveryList.as_view(),
+         name="webhook_deliveries"),
     # Any other address under /api/v1/ (a newline in it included) is a problem+json 404.
     re_path(r"^[\s\S]*$", problems.not_found),
 ]

@@ -132,13 +132,6 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
-def kb_search(request: HttpRequest) -> HttpResponse:
-    # The knowledge base arrives in a later issue; until then every search finds nothing,
-    # and the page says so and points to the form.
-    query = request.GET.get("q", "").strip()[:200]
-    return render(request, "portal/kb_search.html", {"query": query, "articles": []})
-
-
 def submit(request: HttpRequest) -> HttpResponse:
     """The case form. Anonymous visitors never get a session here: the confirmation page
     is reached through a signed token instead."""
