@@ -312,6 +312,8 @@ def arguments(pattern: Pattern, world: World, variant: str) -> dict[str, Any]:
         "kb:article [draft]": {"slug": w.articles["draft"].slug},
         "kb:open [internal]": {"slug": w.articles["internal"].slug},
         "kb:helpful [internal]": {"slug": w.articles["internal"].slug},
+        "api:kb_article [internal]": {"slug": w.articles["internal"].slug},
+        "api:kb_article [draft]": {"slug": w.articles["draft"].slug},
         "kb_desk:edit": {"article_id": w.articles["public"].pk},
         **{
             f"{name} [internal note]": {"attachment_id": w.note_attachment.pk,
@@ -330,6 +332,7 @@ def arguments(pattern: Pattern, world: World, variant: str) -> dict[str, Any]:
         "view_id": w.saved_view.pk,
         "macro_id": w.macro.pk,
         "subscription_id": w.subscription.pk,
+        "webhook_id": w.subscription.pk,  # the API's name for a subscription
         "delivery_id": w.delivery.pk,
         "organization_id": w.case.organization_id,
         "contact_id": w.case.requester_id,

@@ -249,6 +249,15 @@ MATRIX: dict[str, Row] = {
     "api:attachment": ("unauth", "ok/method", "notfound", "notfound", "ok/method", "ok/method"),
     "api:attachment [internal note]": ("unauth", "notfound/method", "notfound", "notfound", "ok/method", "ok/method"),
     "api:escalations": ("unauth", "ok/415", "notfound", "notfound", "ok/415", "ok/415"),
+    "api:kb_articles": ("ok/method", "ok/method", "ok/method", "ok/method", "ok/method", "ok/method"),
+    "api:kb_article": ("ok/method", "ok/method", "ok/method", "ok/method", "ok/method", "ok/method"),
+    "api:kb_article [internal]": ("notfound/method", "notfound/method", "notfound/method", "notfound/method", "ok/method", "ok/method"),
+    "api:kb_article [draft]": ("notfound/method", "notfound/method", "notfound/method", "notfound/method", "ok/method", "ok/method"),
+    # Organization A's subscription: its contact manages it, B's contact gets a 404; a
+    # contact without an organization and a non-admin agent may not subscribe at all.
+    "api:webhooks": ("unauth", "ok/415", "ok/415", "forbidden", "forbidden", "ok/415"),
+    "api:webhook": ("unauth", "ok/method", "notfound", "forbidden", "forbidden", "ok/method"),
+    "api:webhook_deliveries": ("unauth", "ok/method", "notfound", "forbidden", "forbidden", "ok/method"),
     r"api/v1/^[\s\S]*$": ("notfound", "notfound", "notfound", "notfound", "notfound", "notfound"),
     # Token pages: the desk's are agents' (an admin revokes anyone's); the portal's are any
     # signed-in person's own.
@@ -331,7 +340,6 @@ MATRIX: dict[str, Row] = {
     "portal:reopen": ("login", "redirect", "notfound", "notfound", "notfound", "notfound"),
     "portal:attachment": ("login", "ok", "notfound", "notfound", "redirect", "redirect"),
     "portal:attachment [internal note]": ("login", "notfound", "notfound", "notfound", "redirect", "redirect"),
-    "portal:kb_search": ("ok", "ok", "ok", "ok", "ok", "ok"),
     "portal:logo": ("notfound", "notfound", "notfound", "notfound", "notfound", "notfound"),
 }
 
@@ -435,11 +443,13 @@ def test_every_row_names_a_url_pattern() -> None:
 
 # Where nobody but staff may get an answer, whatever the table says.
 PRIVATE_ROUTES = ("desk/", "admin/", "account/", "accounts/profile/", "cases/", "api/v1/")
-# Public pages under those: the sign-in form, the API's description and its 404.
-PUBLIC_EXCEPTIONS = {"admin:login", "api:schema", "api:docs", "api:redoc"}
+# Public pages under those: the admin's sign-in form, the API's description, and the
+# knowledge base's public articles (as on /kb/; internal and draft ones are agents').
+PUBLIC_EXCEPTIONS = {"admin:login", "api:schema", "api:docs", "api:redoc", "api:kb_articles",
+                     "api:kb_article"}
 # A URL naming one of these names an object of organization A (see `arguments`).
 OWNED_PARAMETERS = {"case_id", "attachment_id", "organization_id", "contact_id", "token_id",
-                    "subscription_id", "delivery_id", "view_id", "macro_id"}
+                    "subscription_id", "delivery_id", "view_id", "macro_id", "webhook_id"}
 # Capability links: whoever holds the mailed or signed token may use it, signed in or not.
 CAPABILITIES = {"accounts:invitation", "accounts:password_reset_confirm", "escalation:confirm",
                 "portal:submitted"}
