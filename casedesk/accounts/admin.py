@@ -57,9 +57,15 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are made by casedesk.accounts.actions.invite (with a first case, or a
+    reset); every field here is read-only, so an add form could only save an empty row."""
+
     list_display = ["user", "created_at", "expires_at", "used_at"]
     readonly_fields = ["user", "token_hash", "created_at", "expires_at", "used_at"]
     search_fields = ["user__email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(ApiToken)
