@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "casedesk.api",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -75,12 +76,15 @@ MIDDLEWARE = [
     # and /metrics before host checks and HTTPS redirects (casedesk.ops.views).
     "casedesk.ops.middleware.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Tells the audit history (casedesk.core.audit) who changes what, from where.
+    "casedesk.core.audit.AuditMiddleware",
     "casedesk.core.middleware.ReaderMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -177,6 +181,38 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Over TLS (an https base URL): browsers are told to come back over https only (HSTS, sent
+# by Django on https requests alone), and plain http is redirected when the proxy tells us
+# the scheme (without CASEDESK_TRUST_X_FORWARDED_PROTO every request looks like http behind
+# a TLS proxy, and redirecting would loop).
+_TLS = CASEDESK_BASE_URL.startswith("https://")
+SECURE_HSTS_SECONDS = env_int("CASEDESK_HSTS_SECONDS", 365 * 24 * 3600 if _TLS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CASEDESK_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CASEDESK_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool(
+    "CASEDESK_SSL_REDIRECT", _TLS and env_bool("CASEDESK_TRUST_X_FORWARDED_PROTO", False)
+)
+# Asking for the browsers' preload list is the domain owner's decision (it binds the whole
+# domain, for months): off unless CASEDESK_HSTS_PRELOAD says so, and not a deploy warning.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Content-Security-Policy (django-csp): our own origin only, no inline script or style
+# anywhere (pages load their scripts and styles from /static/; the knowledge base's tables
+# align with classes), no plugins, no framing. The API's Redoc page adds a nonce for the
+# styles its script injects (casedesk.api.urls); served files carry their own "sandbox".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LANGUAGE_CODE = "en"
 # The languages casedesk writes in (mail now, the portal with issue 6). Names are marked for
