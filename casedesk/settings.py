@@ -16,11 +16,35 @@ DATA_DIR = env_path("CASEDESK_DATA_DIR", "./var")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
+DEBUG = env_bool("CASEDESK_DEBUG", False)
+# Known to everyone (it is in the repository): signs nothing that matters, so it is used
+# only with CASEDESK_DEBUG on a developer's machine.
+DEV_ONLY_SECRET_KEY = "casedesk-dev-only-insecure-key-never-in-production-0123456789"  # noqa: S105
+
+
 def _secret_key() -> str:
-    """The key from the environment, or one made once and kept in the data directory."""
+    """CASEDESK_SECRET_KEY; with DEBUG on, a development default. Else, for the one-machine
+    install (`casedesk serve` over http), a key made once and kept in the data directory.
+    Served as https (a real deployment, maybe of several machines sharing one key) it must
+    come from the environment, and a weak one stops casedesk at start."""
     configured = env_str("CASEDESK_SECRET_KEY", "")
     if configured:
+        # Django's own bar (its security.W009 check): 50 characters, 5 different ones.
+        if not DEBUG and (len(configured) < 50 or len(set(configured)) < 5):
+            raise ImproperlyConfigured(
+                "CASEDESK_SECRET_KEY is too weak: use at least 50 random characters, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
         return configured
+    if DEBUG:
+        return DEV_ONLY_SECRET_KEY
+    if env_str("CASEDESK_BASE_URL", "").startswith("https://"):
+        raise ImproperlyConfigured(
+            "CASEDESK_SECRET_KEY is not set. casedesk served over https takes its secret "
+            "key from the environment only: set CASEDESK_SECRET_KEY to at least 50 random "
+            "characters (python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "the same on every machine."
+        )
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         # Written with O_EXCL so two processes starting at once agree on one key.
@@ -34,7 +58,6 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env_bool("CASEDESK_DEBUG", False)
 ALLOWED_HOSTS = env_list("CASEDESK_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CASEDESK_CSRF_TRUSTED_ORIGINS", [])
 
