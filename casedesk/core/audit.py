@@ -204,7 +204,9 @@ def _after_save(sender: type[models.Model], instance: models.Model, created: boo
         return
     after = _snapshot(sender, watch, instance)
     before = instance.__dict__.pop("_audit_before", None)
-    if created or before is None:
+    if not created and before is None:
+        return  # no watched field was saved (update_fields), or the row was gone
+    if created:
         changes = {name: [None, value] for name, value in after.items()
                    if value not in (None, "", [], {})}
         record_audit(None, "create", instance, changes)

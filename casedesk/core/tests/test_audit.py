@@ -235,3 +235,13 @@ def test_a_bad_filter_says_what_is_wrong_and_shows_nothing(client, boss):
     assert response.status_code == 200
     assert "must not be after" in response.content.decode()
     assert response.context["entries"] == []
+
+
+def test_signing_in_records_nothing(client):
+    agent = make_agent(email="sami@casedesk.example")
+    before = AuditEntry.objects.count()
+
+    client.post(reverse("accounts:signin"), {"email": agent.email, "password": PASSWORD})
+
+    assert User.objects.get(pk=agent.pk).last_login is not None
+    assert AuditEntry.objects.count() == before
