@@ -4,7 +4,7 @@ site's Content-Security-Policy: no inline script or style, and no font from a CD
 drf-spectacular's own templates carry an inline <style> (and Redoc's a Google Fonts link),
 so ours replace them. Swagger UI's set-up script is served as a file (the split view).
 Redoc injects its styles as <style> elements at run time: that page alone allows styles
-carrying the request's nonce, which redoc-init.js hands to Redoc.
+carrying the request's nonce, which redoc-init.js hands to Redoc, and style attributes.
 """
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ class SwaggerView(SpectacularSwaggerSplitView):
     template_name = "api/swagger_ui.html"
 
 
-# Redoc runs its search in a Web Worker made from a blob: URL.
+# Redoc runs its search in a Web Worker made from a blob: URL, and sets a few style
+# attributes on elements it draws (seen in Chromium): style-src-attr allows those on this
+# page only, which shows nothing but our own schema. Scripts and <style> elements stay
+# strict ('self', and the nonce for Redoc's injected stylesheets).
 @method_decorator(
-    csp_update({"style-src": [NONCE], "worker-src": ["blob:"], "img-src": ["data:"]}),
+    csp_update({"style-src": [NONCE], "style-src-attr": ["'unsafe-inline'"],
+                "worker-src": ["blob:"], "img-src": ["data:"]}),
     name="dispatch",
 )
 class RedocView(SpectacularRedocView):
