@@ -16,11 +16,35 @@ DATA_DIR = env_path("CASEDESK_DATA_DIR", "./var")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
+DEBUG = env_bool("CASEDESK_DEBUG", False)
+# Known to everyone (it is in the repository): signs nothing that matters, so it is used
+# only with CASEDESK_DEBUG on a developer's machine.
+DEV_ONLY_SECRET_KEY = "casedesk-dev-only-insecure-key-never-in-production-0123456789"  # noqa: S105
+
+
 def _secret_key() -> str:
-    """The key from the environment, or one made once and kept in the data directory."""
+    """CASEDESK_SECRET_KEY; with DEBUG on, a development default. Else, for the one-machine
+    install (`casedesk serve` over http), a key made once and kept in the data directory.
+    Served as https (a real deployment, maybe of several machines sharing one key) it must
+    come from the environment, and a weak one stops casedesk at start."""
     configured = env_str("CASEDESK_SECRET_KEY", "")
     if configured:
+        # Django's own bar (its security.W009 check): 50 characters, 5 different ones.
+        if not DEBUG and (len(configured) < 50 or len(set(configured)) < 5):
+            raise ImproperlyConfigured(
+                "CASEDESK_SECRET_KEY is too weak: use at least 50 random characters, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
         return configured
+    if DEBUG:
+        return DEV_ONLY_SECRET_KEY
+    if env_str("CASEDESK_BASE_URL", "").startswith("https://"):
+        raise ImproperlyConfigured(
+            "CASEDESK_SECRET_KEY is not set. casedesk served over https takes its secret "
+            "key from the environment only: set CASEDESK_SECRET_KEY to at least 50 random "
+            "characters (python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "the same on every machine."
+        )
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         # Written with O_EXCL so two processes starting at once agree on one key.
@@ -34,7 +58,6 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env_bool("CASEDESK_DEBUG", False)
 ALLOWED_HOSTS = env_list("CASEDESK_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CASEDESK_CSRF_TRUSTED_ORIGINS", [])
 
@@ -68,6 +91,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "casedesk.api",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -75,12 +99,15 @@ MIDDLEWARE = [
     # and /metrics before host checks and HTTPS redirects (casedesk.ops.views).
     "casedesk.ops.middleware.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Tells the audit history (casedesk.core.audit) who changes what, from where.
+    "casedesk.core.audit.AuditMiddleware",
     "casedesk.core.middleware.ReaderMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After authentication and messages: sends agents and admins who must set up
@@ -180,6 +207,38 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Over TLS (an https base URL): browsers are told to come back over https only (HSTS, sent
+# by Django on https requests alone), and plain http is redirected when the proxy tells us
+# the scheme (without CASEDESK_TRUST_X_FORWARDED_PROTO every request looks like http behind
+# a TLS proxy, and redirecting would loop).
+_TLS = CASEDESK_BASE_URL.startswith("https://")
+SECURE_HSTS_SECONDS = env_int("CASEDESK_HSTS_SECONDS", 365 * 24 * 3600 if _TLS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CASEDESK_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CASEDESK_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool(
+    "CASEDESK_SSL_REDIRECT", _TLS and env_bool("CASEDESK_TRUST_X_FORWARDED_PROTO", False)
+)
+# Asking for the browsers' preload list is the domain owner's decision (it binds the whole
+# domain, for months): off unless CASEDESK_HSTS_PRELOAD says so, and not a deploy warning.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Content-Security-Policy (django-csp): our own origin only, no inline script or style
+# anywhere (pages load their scripts and styles from /static/; the knowledge base's tables
+# align with classes), no plugins, no framing. The API's Redoc page adds a nonce for the
+# styles its script injects (casedesk.api.urls); served files carry their own "sandbox".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LANGUAGE_CODE = "en"
 # The languages casedesk writes in (mail now, the portal with issue 6). Names are marked for

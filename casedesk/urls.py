@@ -18,6 +18,7 @@ urlpatterns = [
     path("desk/reports/", include("casedesk.reports.urls")),
     path("desk/webhooks/", include("casedesk.webhooks.urls")),
     path("desk/kb/", include("casedesk.kb.desk_urls")),
+    path("desk/audit/", include("casedesk.core.audit_urls")),
     path("kb/", include("casedesk.kb.urls")),
     path("desk/", include("casedesk.desk.urls")),
     path("escalate/", include("casedesk.escalation.urls")),

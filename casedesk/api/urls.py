@@ -1,7 +1,8 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from casedesk.api import (
+    docs,
     problems,
     views_cases,
     views_directory,
@@ -13,8 +14,8 @@ from casedesk.api import (
 app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("docs/", docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", docs.RedocView.as_view(url_name="api:schema"), name="redoc"),
     path("organizations", views_directory.OrganizationList.as_view(), name="organizations"),
     path("organizations/<int:organization_id>", views_directory.OrganizationDetail.as_view(),
          name="organization"),

@@ -370,5 +370,5 @@ def logo(request: HttpRequest) -> HttpResponseBase:
     content_type = LOGO_TYPES.get(extension) or mimetypes.guess_type(name)[0]
     return file_response(
         config.logo, content_type=content_type or "application/octet-stream",
-        cache_control="public, max-age=3600",
+        cache_control="public, max-age=3600", filename=f"logo{extension}",
     )

@@ -178,7 +178,10 @@ def test_quarantine_is_shown_to_admins_and_process_again_after_the_fix(
     raw = client.get(reverse("admin:mail_inboundmessage_raw", args=[inbound.pk]))
     assert raw.status_code == 200
     assert raw["Content-Type"] == "message/rfc822"
-    assert raw["Content-Disposition"] == f'attachment; filename="inbound-{inbound.pk}.eml"'
+    assert raw["Content-Disposition"] == (
+        f"attachment; filename=\"inbound-{inbound.pk}.eml\"; "
+        f"filename*=UTF-8''inbound-{inbound.pk}.eml")
+    assert raw["X-Content-Type-Options"] == "nosniff"
     assert raw.content == QUESTION
 
     # When, the fault fixed, the admin chooses "Process again"
