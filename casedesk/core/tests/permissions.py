@@ -31,7 +31,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from casedesk.accounts.actions import invite
-from casedesk.accounts.models import ApiToken, User, hash_token
+from casedesk.accounts.models import ApiToken, SecurityPolicy, TwoFactor, User, hash_token
 from casedesk.accounts.tokens import create_token
 from casedesk.conftest import make_agent, make_case, make_contact, make_org, png_upload
 from casedesk.core.files import check_upload
@@ -243,6 +243,9 @@ def build_world() -> World:
     Group.objects.create(name="Matrix group")
     SiteConfiguration.objects.get_or_create(pk=1)
     Calendar.objects.create(name="Matrix calendar")
+    SecurityPolicy().save()
+    # An agent outside the six roles, so that the roles' own sign-in stays one step.
+    TwoFactor.objects.create(user=make_agent(), secret="JBSWY3DPEHPK3PXP")
     Shift.objects.create(agent=agent, weekday=0, start=time(9), end=time(17))
     raw = b"Subject: Matrix\r\n\r\nHello\r\n"
     InboundMessage.objects.create(raw=raw, size=len(raw), sha256=hashlib.sha256(raw).hexdigest(),

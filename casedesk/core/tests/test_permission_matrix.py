@@ -81,7 +81,7 @@ MATRIX: dict[str, Row] = {
     # pattern: (anonymous, contact A, contact B, loner, agent, admin)
     "admin:index": ADMIN_ONLY,
     # The admin's sign-in form is public; signed-in staff are sent on to the index.
-    "admin:login": ("ok", "ok", "ok", "ok", "ok", "redirect/ok"),
+    "admin:login": ("login", "login", "login", "login", "login", "login"),  # our sign-in (2FA)
     "admin:logout": ("redirect", "redirect", "redirect", "redirect", "redirect", "method/ok"),
     "admin:password_change": ADMIN_ONLY,
     "admin:password_change_done": ("login", "login", "login", "login", "login", "ok/method"),
@@ -341,6 +341,31 @@ MATRIX: dict[str, Row] = {
     "portal:attachment": ("login", "ok", "notfound", "notfound", "redirect", "redirect"),
     "portal:attachment [internal note]": ("login", "notfound", "notfound", "notfound", "redirect", "redirect"),
     "portal:logo": ("notfound", "notfound", "notfound", "notfound", "notfound", "notfound"),
+    # Two-factor sign-in, the security policy and the audit history (issue 8.4, 8.7).
+    "admin_signin": ("login", "login", "login", "login", "login", "login"),
+    "admin:core_auditentry_changelist": ("login", "login", "login", "login", "login", "ok"),
+    "admin:core_auditentry_add": ("login", "login", "login", "login", "login", "forbidden"),
+    "admin:core_auditentry_history": ("login", "login", "login", "login", "login", "ok"),
+    "admin:core_auditentry_delete": ("login", "login", "login", "login", "login", "forbidden"),
+    "admin:core_auditentry_change": ("login", "login", "login", "login", "login", "ok/forbidden"),
+    "admin/core/auditentry/<path:object_id>/": ("login", "login", "login", "login", "login", "redirect"),
+    "admin:accounts_securitypolicy_changelist": ("login", "login", "login", "login", "login", "ok"),
+    "admin:accounts_securitypolicy_add": ("login", "login", "login", "login", "login", "forbidden"),
+    "admin:accounts_securitypolicy_history": ("login", "login", "login", "login", "login", "ok"),
+    "admin:accounts_securitypolicy_delete": ("login", "login", "login", "login", "login", "forbidden"),
+    "admin:accounts_securitypolicy_change": ("login", "login", "login", "login", "login", "ok/redirect"),
+    "admin/accounts/securitypolicy/<path:object_id>/": ("login", "login", "login", "login", "login", "redirect"),
+    "admin:accounts_twofactor_changelist": ("login", "login", "login", "login", "login", "ok"),
+    "admin:accounts_twofactor_add": ("login", "login", "login", "login", "login", "forbidden"),
+    "admin:accounts_twofactor_history": ("login", "login", "login", "login", "login", "ok"),
+    "admin:accounts_twofactor_delete": ("login", "login", "login", "login", "login", "ok"),
+    "admin:accounts_twofactor_change": ("login", "login", "login", "login", "login", "ok/redirect"),
+    "admin/accounts/twofactor/<path:object_id>/": ("login", "login", "login", "login", "login", "redirect"),
+    "accounts:signin_code": ("login", "login", "login", "login", "login", "login"),
+    "accounts:two_factor": ("login", "notfound", "notfound", "notfound", "ok", "ok"),
+    "accounts:recovery_codes": ("login", "notfound", "notfound", "notfound", "redirect", "redirect"),
+    "accounts:two_factor_disable": ("method/login", "method/notfound", "method/notfound", "method/notfound", "method/redirect", "method/redirect"),
+    "audit:history": ("login", "notfound", "notfound", "notfound", "notfound", "ok"),
 }
 
 
