@@ -68,6 +68,10 @@ WATCHED: dict[str, Watch] = {
     "sla.plan": Watch(None),
     "sla.target": Watch(None),
     "core.siteconfiguration": Watch(None),
+    # Two-factor sign-in turned on or off (by the person, or an admin deleting the row),
+    # and the policy that requires it. The key itself is never written, only that it changed.
+    "accounts.twofactor": Watch(("user", "secret", "confirmed_at")),
+    "accounts.securitypolicy": Watch(None),
 }
 
 

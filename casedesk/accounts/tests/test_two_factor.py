@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from casedesk.accounts.models import RecoveryCode, SecurityPolicy, TwoFactor, User, hash_token
 from casedesk.conftest import PASSWORD, make_agent, make_contact, make_org
+from casedesk.core.models import AuditEntry
 
 SIGNIN = reverse("accounts:signin")
 CODE = reverse("accounts:signin_code")
@@ -208,6 +209,11 @@ def test_turning_it_off_takes_the_password_and_a_code(db, client, traveller):
     assert off["Location"] == SETUP
     assert not TwoFactor.objects.filter(user=agent).exists()
     assert not RecoveryCode.objects.filter(user=agent).exists()
+    # Both changes are in the audit history, with who did them and never the key.
+    on, off_entry = AuditEntry.objects.filter(object_type="accounts.twofactor").order_by("pk")
+    assert (on.action, on.actor, off_entry.action, off_entry.actor) == (
+        "create", agent, "delete", agent)
+    assert secret not in str(on.changes) + str(off_entry.changes)
     client.logout()
     assert password_step(client, agent)["Location"] == reverse("desk:queue")
 
