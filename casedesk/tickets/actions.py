@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from casedesk.accounts.actions import get_or_create_contact, invite, needs_invitation
 from casedesk.accounts.models import User, language_for
+from casedesk.core import rows
 from casedesk.core.choices import Priority
 from casedesk.core.files import CheckedFile
 from casedesk.core.format import duration_text_lazy
@@ -85,14 +86,13 @@ def lock_ticket(ticket_id: int) -> Ticket:
     """The case, locked for update until the caller's transaction ends (SQLite, which
     has no row locks, takes its one write lock at BEGIN). Written out in SQL: every
     change to a case runs it, and compiling the ORM's query cost more than running it."""
-    table = connection.ops.quote_name(Ticket._meta.db_table)
     lock = ""
     if connection.features.has_select_for_update:
         if connection.get_autocommit():
             # As select_for_update() says: a lock outside a transaction ends at once.
             raise TransactionManagementError("lock_ticket needs a transaction.")
         lock = " FOR UPDATE"
-    found = list(Ticket.objects.raw(f"SELECT * FROM {table} WHERE id = %s{lock}", [ticket_id]))  # noqa: S608
+    found = rows.select(Ticket, "id = %s", [ticket_id], tail=lock)
     if not found:
         raise Ticket.DoesNotExist(f"There is no case {ticket_id}.")
     return found[0]
