@@ -116,8 +116,8 @@ def iso(value: datetime | None) -> str | None:
 
 def _event(ticket: Ticket, event_kind: str, at: datetime, actor: User | None = None, /,
            **data: Any) -> Event:
-    return Event.objects.create(ticket=ticket, kind=event_kind, actor=actor, data=data,
-                                created_at=at)
+    return rows.insert(Event(ticket=ticket, kind=event_kind, actor=actor, data=data,
+                             created_at=at))
 
 
 def _live(ticket: Ticket) -> dict[str, Clock]:

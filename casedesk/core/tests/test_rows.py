@@ -38,3 +38,19 @@ def test_a_row_read_by_select_equals_the_orms() -> None:
 
 def test_no_row_is_an_empty_list() -> None:
     assert rows.select(Ticket, "id = %s", [10**9]) == []
+
+
+def test_insert_and_update_store_what_the_orm_would() -> None:
+    # Given a case
+    ticket = make_case(make_contact(make_org())).ticket
+
+    # When an event (JSON data, an auto primary key) is inserted and the case updated
+    event = rows.insert(Event(ticket=ticket, kind=Event.Kind.NOTE, data={"a": [1, "ü"]}))
+    ticket.subject, ticket.cc_emails = "Changed", "x@example.com"
+    rows.update(ticket, ["subject", "cc_emails"])
+
+    # Then the ORM reads them back as written, and the event knows its primary key
+    assert event.pk is not None and event._state.adding is False
+    assert Event.objects.get(pk=event.pk).data == {"a": [1, "ü"]}
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.subject, stored.cc_emails) == ("Changed", "x@example.com")
