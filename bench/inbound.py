@@ -19,12 +19,14 @@ Per database, in a fresh data directory (and PostgreSQL database, dropped afterw
 4. Processing: in a separate process (--workers N: N processes at once, each claiming
    its own batches), casedesk.mail.inbound_jobs.process_due, batch after batch until
    nothing is due: messages per second through parsing, threading and storing, CPU
-   milliseconds per message, and that process's memory once 20% of the messages were done
-   and at the end. Memory must not grow with the number of messages, so the table shows
-   Python's resident heap: anonymous memory minus SQLite's own allocations (its page
-   cache, which fills up to cache_size, 64 MB, as the database grows, then stays); the
-   details add SQLite's cache, the file-backed pages (SQLite's mmap of the database) and
-   the peak RSS.
+   milliseconds per message (of the processing processes and, on PostgreSQL, of their
+   server backends; with the rate one core would reach at that cost and the load average,
+   as wall time on a shared machine says little), and that process's memory once 20% of
+   the messages were done and at the end. Memory must not grow with the number of
+   messages, so the table shows Python's resident heap: anonymous memory minus SQLite's
+   own allocations (its page cache, which fills up to cache_size, 64 MB, as the database
+   grows, then stays); the details add SQLite's cache, the file-backed pages (SQLite's
+   mmap of the database) and the peak RSS.
 5. Import: a fresh database prepared the same way, the same generator (same seed; the
    replies point at this database's acknowledgements), written to an mbox, stored by
    `casedesk mail-import` (process start-up included), then processed as in 4.
