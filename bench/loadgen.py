@@ -43,9 +43,10 @@ class Client:
 
     def request(
         self, method: str, path: str, body: bytes | None = None,
-        headers: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None, *, retry: bool = True,
     ) -> tuple[int, str, bytes]:
-        """(status, Location header, body). Reconnects once if the server closed the socket."""
+        """(status, Location header, body). Reconnects once if the server closed the socket
+        (unless `retry` is False: a request that must not be sent twice, as the soak's)."""
         sent = {"Host": f"{HOST}:{self.port}", "User-Agent": "casedesk-bench"}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -61,7 +62,7 @@ class Client:
                 # A keep-alive socket the server dropped between requests: one retry on a
                 # new connection. A second failure is a real error.
                 self.conn.close()
-                if attempt:
+                if attempt or not retry:
                     raise
         for name, value in response.getheaders():
             if name.lower() == "set-cookie":

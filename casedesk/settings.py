@@ -16,11 +16,35 @@ DATA_DIR = env_path("CASEDESK_DATA_DIR", "./var")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
+DEBUG = env_bool("CASEDESK_DEBUG", False)
+# Known to everyone (it is in the repository): signs nothing that matters, so it is used
+# only with CASEDESK_DEBUG on a developer's machine.
+DEV_ONLY_SECRET_KEY = "casedesk-dev-only-insecure-key-never-in-production-0123456789"  # noqa: S105
+
+
 def _secret_key() -> str:
-    """The key from the environment, or one made once and kept in the data directory."""
+    """CASEDESK_SECRET_KEY; with DEBUG on, a development default. Else, for the one-machine
+    install (`casedesk serve` over http), a key made once and kept in the data directory.
+    Served as https (a real deployment, maybe of several machines sharing one key) it must
+    come from the environment, and a weak one stops casedesk at start."""
     configured = env_str("CASEDESK_SECRET_KEY", "")
     if configured:
+        # Django's own bar (its security.W009 check): 50 characters, 5 different ones.
+        if not DEBUG and (len(configured) < 50 or len(set(configured)) < 5):
+            raise ImproperlyConfigured(
+                "CASEDESK_SECRET_KEY is too weak: use at least 50 random characters, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
         return configured
+    if DEBUG:
+        return DEV_ONLY_SECRET_KEY
+    if env_str("CASEDESK_BASE_URL", "").startswith("https://"):
+        raise ImproperlyConfigured(
+            "CASEDESK_SECRET_KEY is not set. casedesk served over https takes its secret "
+            "key from the environment only: set CASEDESK_SECRET_KEY to at least 50 random "
+            "characters (python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "the same on every machine."
+        )
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         # Written with O_EXCL so two processes starting at once agree on one key.
@@ -34,7 +58,6 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env_bool("CASEDESK_DEBUG", False)
 ALLOWED_HOSTS = env_list("CASEDESK_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CASEDESK_CSRF_TRUSTED_ORIGINS", [])
 
@@ -68,6 +91,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "casedesk.api",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -75,14 +99,20 @@ MIDDLEWARE = [
     # and /metrics before host checks and HTTPS redirects (casedesk.ops.views).
     "casedesk.ops.middleware.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Tells the audit history (casedesk.core.audit) who changes what, from where.
+    "casedesk.core.audit.AuditMiddleware",
     "casedesk.core.middleware.ReaderMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: sends agents and admins who must set up
+    # two-factor sign-in to do so (casedesk.accounts.middleware).
+    "casedesk.accounts.middleware.TwoFactorPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -177,6 +207,38 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Over TLS (an https base URL): browsers are told to come back over https only (HSTS, sent
+# by Django on https requests alone), and plain http is redirected when the proxy tells us
+# the scheme (without CASEDESK_TRUST_X_FORWARDED_PROTO every request looks like http behind
+# a TLS proxy, and redirecting would loop).
+_TLS = CASEDESK_BASE_URL.startswith("https://")
+SECURE_HSTS_SECONDS = env_int("CASEDESK_HSTS_SECONDS", 365 * 24 * 3600 if _TLS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CASEDESK_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CASEDESK_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool(
+    "CASEDESK_SSL_REDIRECT", _TLS and env_bool("CASEDESK_TRUST_X_FORWARDED_PROTO", False)
+)
+# Asking for the browsers' preload list is the domain owner's decision (it binds the whole
+# domain, for months): off unless CASEDESK_HSTS_PRELOAD says so, and not a deploy warning.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Content-Security-Policy (django-csp): our own origin only, no inline script or style
+# anywhere (pages load their scripts and styles from /static/; the knowledge base's tables
+# align with classes), no plugins, no framing. The API's Redoc page adds a nonce for the
+# styles its script injects (casedesk.api.urls); served files carry their own "sandbox".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LANGUAGE_CODE = "en"
 # The languages casedesk writes in (mail now, the portal with issue 6). Names are marked for
@@ -340,8 +402,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "casedesk API",
-    "DESCRIPTION": "Cases, their messages and escalations, organizations and contacts. "
-    "Authenticate with `Authorization: Bearer <token>`.",
+    "DESCRIPTION": "Cases, their messages and escalations, organizations and contacts, "
+    "the knowledge base and webhook subscriptions. Authenticate with "
+    "`Authorization: Bearer <token>`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its docs pages are public: they describe the API, and Swagger UI
@@ -353,6 +416,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The knowledge base's and webhook deliveries' choices, named apart from the cases'.
+    "ENUM_NAME_OVERRIDES": {
+        "KbArticleStatusEnum": ["draft", "published"],
+        "WebhookDeliveryStatusEnum": "casedesk.webhooks.models.Delivery.Status",
+        "LanguageEnum": "casedesk.api.serializers.LANGUAGES",
+        "CaseStatusEnum": "casedesk.api.serializers.CASE_STATUSES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "casedesk.api.schema.add_problem_responses",
@@ -416,3 +486,27 @@ LOGGING = {
         "mail.log": {"level": "WARNING"},
     },
 }
+
+# Sign-in security (casedesk.accounts.throttle, casedesk.accounts.twofactor). Failed
+# sign-ins (a wrong password or a wrong two-factor code) are counted per account and per
+# client address in the cache (Redis, when set, shares the counts across web nodes): so many
+# within the window lock the account, or the address, for the lockout time. Password reset
+# requests are limited per email address and per client address, per window.
+CASEDESK_SIGNIN_ACCOUNT_FAILURES = env_int("CASEDESK_SIGNIN_ACCOUNT_FAILURES", 5, minimum=1)
+CASEDESK_SIGNIN_ADDRESS_FAILURES = env_int("CASEDESK_SIGNIN_ADDRESS_FAILURES", 20, minimum=1)
+CASEDESK_SIGNIN_WINDOW_MINUTES = env_int("CASEDESK_SIGNIN_WINDOW_MINUTES", 15, minimum=1)
+CASEDESK_SIGNIN_LOCKOUT_MINUTES = env_int("CASEDESK_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1)
+CASEDESK_RESET_PER_EMAIL = env_int("CASEDESK_RESET_PER_EMAIL", 3, minimum=1)
+CASEDESK_RESET_PER_ADDRESS = env_int("CASEDESK_RESET_PER_ADDRESS", 10, minimum=1)
+CASEDESK_RESET_WINDOW_MINUTES = env_int("CASEDESK_RESET_WINDOW_MINUTES", 60, minimum=1)
+# The client address is REMOTE_ADDR, unless it is one of these reverse proxies (addresses or
+# networks): then the nearest address in X-Forwarded-For that is not one of them.
+try:
+    CASEDESK_TRUSTED_PROXIES = [
+        ipaddress.ip_network(item, strict=False)
+        for item in env_list("CASEDESK_TRUSTED_PROXIES", [])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CASEDESK_TRUSTED_PROXIES: {exc}") from exc
+# The issuer name authenticator apps show next to the account.
+CASEDESK_TOTP_ISSUER = env_str("CASEDESK_TOTP_ISSUER", "casedesk")

@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from casedesk.accounts.views import set_language
+from casedesk.accounts.views import admin_signin, set_language
 
 admin.site.site_header = "casedesk administration"
 admin.site.site_title = "casedesk admin"
 
 urlpatterns = [
+    # Before the admin's own: the admin is signed in to through casedesk's sign-in, with
+    # its throttling and its two-factor step.
+    path("admin/login/", admin_signin, name="admin_signin"),
     path("admin/", admin.site.urls),
     path("accounts/", include("casedesk.accounts.urls")),
     path("api/v1/", include("casedesk.api.urls")),
@@ -15,6 +18,7 @@ urlpatterns = [
     path("desk/reports/", include("casedesk.reports.urls")),
     path("desk/webhooks/", include("casedesk.webhooks.urls")),
     path("desk/kb/", include("casedesk.kb.desk_urls")),
+    path("desk/audit/", include("casedesk.core.audit_urls")),
     path("kb/", include("casedesk.kb.urls")),
     path("desk/", include("casedesk.desk.urls")),
     path("escalate/", include("casedesk.escalation.urls")),

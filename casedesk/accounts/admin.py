@@ -2,9 +2,18 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 from django.http import HttpRequest
 
-from casedesk.accounts.models import ApiToken, Invitation, Organization, User
+from casedesk.accounts.models import (
+    ApiToken,
+    Invitation,
+    Organization,
+    RecoveryCode,
+    SecurityPolicy,
+    TwoFactor,
+    User,
+)
 from casedesk.sla.clocks import schedule_recompute
 
 
@@ -48,9 +57,15 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are made by casedesk.accounts.actions.invite (with a first case, or a
+    reset); every field here is read-only, so an add form could only save an empty row."""
+
     list_display = ["user", "created_at", "expires_at", "used_at"]
     readonly_fields = ["user", "token_hash", "created_at", "expires_at", "used_at"]
     search_fields = ["user__email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(ApiToken)
@@ -69,3 +84,38 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(SecurityPolicy)
+class SecurityPolicyAdmin(admin.ModelAdmin):
+    """One row: the sign-in rules for the whole desk."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not SecurityPolicy.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(TwoFactor)
+class TwoFactorAdmin(admin.ModelAdmin):
+    """Who has two-factor sign-in on. Deleting a row turns it off for that person (their
+    phone and recovery codes lost): they sign in with their password and set it up again."""
+
+    list_display = ["user", "confirmed_at"]
+    search_fields = ["user__email"]
+    fields = ["user", "confirmed_at"]
+    readonly_fields = ["user", "confirmed_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: TwoFactor) -> None:
+        with transaction.atomic():
+            obj.user.recovery_codes.all().delete()
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            RecoveryCode.objects.filter(user__in=queryset.values("user")).delete()
+            super().delete_queryset(request, queryset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import zoneinfo
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,9 +20,11 @@ from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from casedesk.accounts import twofactor
 from casedesk.accounts.actions import reset_password
 from casedesk.accounts.models import User, language_for, normalize_email
-from casedesk.core.format import duration_text_lazy
+from casedesk.accounts.throttle import client_address, reset_throttle, signin_throttle
+from casedesk.core.format import duration_text, duration_text_lazy
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
 
@@ -57,13 +60,89 @@ class SignInForm(forms.Form):
         cleaned = super().clean() or {}
         email, password = cleaned.get("email"), cleaned.get("password")
         if email and password:
+            throttle, address = signin_throttle(), client_address(self.request)
+            # Checked before the password: a locked account refuses the right one too.
+            wait = throttle.locked_for(email, address)
+            if wait:
+                raise ValidationError(locked_message(wait), code="locked")
             # The backend refuses inactive users and unusable (never set) passwords, so
             # all of them end here with the same message.
             user = authenticate(self.request, email=email, password=password)
             if user is None:
+                throttle.record(email, address)
                 raise ValidationError(SIGNIN_FAILED, code="invalid_login")
             self.user = user
         return cleaned
+
+
+def locked_message(seconds: int) -> str:
+    """The refusal while an account or address is locked, saying when to try again."""
+    wait = duration_text(timedelta(minutes=max(1, math.ceil(seconds / 60))))
+    return _(
+        "Too many attempts that did not work. For your account's safety, signing in is "
+        "paused: try again in %(wait)s."
+    ) % {"wait": wait}
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The second step of signing in: a code from the authenticator app, or a recovery
+    code."""
+
+    code = forms.CharField(
+        label=_("Code"), max_length=40, strip=True,
+        help_text=_("The 6 digits your authenticator app shows, or one of your recovery "
+                    "codes."),
+        widget=forms.TextInput(attrs={
+            "autocomplete": "one-time-code", "inputmode": "text", "autofocus": True,
+            "autocapitalize": "off", "spellcheck": "false",
+        }),
+    )
+
+    def __init__(self, request: HttpRequest, user: User, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        code = cleaned.get("code")
+        if code:
+            throttle, address = signin_throttle(), client_address(self.request)
+            wait = throttle.locked_for(self.user.email, address)
+            if wait:
+                raise ValidationError(locked_message(wait), code="locked")
+            if not twofactor.verify(self.user, code):
+                throttle.record(self.user.email, address)
+                raise ValidationError(CODE_REFUSED, code="invalid_code")
+        return cleaned
+
+
+CODE_REFUSED = _(
+    "That code did not work. Type the 6 digits your app shows now (each code works once), "
+    "or an unused recovery code."
+)
+
+
+class EnableTwoFactorForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from your app"), max_length=20, strip=True,
+        widget=forms.TextInput(attrs={
+            "autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
+        }),
+    )
+
+
+class DisableTwoFactorForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = forms.CharField(
+        label=_("Code"), max_length=40, strip=True,
+        help_text=_("The 6 digits your authenticator app shows, or one of your recovery "
+                    "codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
 
 
 class NewPasswordForm(forms.Form):
@@ -106,12 +185,40 @@ class NewPasswordForm(forms.Form):
 
 
 class PasswordResetForm(DjangoPasswordResetForm):
-    """Django's reset form, with the mail queued in our outbox instead of sent inline."""
+    """Django's reset form, with the mail queued in our outbox instead of sent inline.
+
+    Requests are limited per address typed and per client address (casedesk.accounts.
+    throttle), counted whether or not an account has the address: the refusal, like the
+    confirmation, says nothing about who has an account.
+    """
 
     email = forms.EmailField(
         label=_("Email address"), max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
+
+    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        email = cleaned.get("email")
+        if email and self.request is not None:
+            throttle, address = reset_throttle(), client_address(self.request)
+            wait = throttle.locked_for(email, address)
+            if wait:
+                minutes = duration_text(timedelta(minutes=max(1, math.ceil(wait / 60))))
+                # Next to the field: the page shows no other errors.
+                self.add_error("email", ValidationError(
+                    _("Too many reset requests for this address or from your network. "
+                      "Check your mailbox (and its spam folder) for a link we sent, or try "
+                      "again in %(wait)s.") % {"wait": minutes},
+                    code="throttled",
+                ))
+            else:
+                throttle.record(email, address)
+        return cleaned
 
     def get_users(self, email: str) -> Iterator[User]:
         """Active users with this address, including invited contacts without a password.

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -223,3 +224,77 @@ class ApiToken(models.Model):
         if self.expires_at is not None and self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+class TwoFactor(models.Model):
+    """A person's authenticator app (TOTP, RFC 6238), once they confirmed it with a code.
+
+    `last_step` is the 30-second time step of the last code accepted: a code is taken only
+    for a later step (a conditional update, so of two requests racing with one code, one
+    wins), which makes every code single-use, even within its window.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
+    # The shared secret (base32). The app computes codes from it, so it cannot be hashed.
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(default=timezone.now)
+    last_step = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("two-factor sign-in")
+        verbose_name_plural = _("two-factor sign-ins")
+
+    def __str__(self) -> str:
+        return f"Two-factor sign-in for {self.user.email}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for the authenticator (a lost phone). Only its
+    SHA-256 hash is kept: 80 random bits, so a fast hash cannot be guessed back."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"], name="recoverycode_user_hash")]
+
+    def __str__(self) -> str:
+        return f"Recovery code for {self.user.email}"
+
+
+SECURITY_POLICY_CACHE_KEY = "casedesk:security-policy"
+
+
+class SecurityPolicy(models.Model):
+    """One row: the sign-in rules an admin sets for the whole desk."""
+
+    require_two_factor = models.BooleanField(
+        _("require two-factor sign-in for agents and admins"), default=False,
+        help_text=_("Agents and admins without an authenticator app are sent to set one up "
+                    "after their password, and can open nothing else until they have."),
+    )
+
+    class Meta:
+        verbose_name = _("security policy")
+        verbose_name_plural = _("security policy")
+
+    def __str__(self) -> str:
+        return str(_("Security policy"))
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        cache.delete(SECURITY_POLICY_CACHE_KEY)
+
+    @classmethod
+    def current(cls) -> SecurityPolicy:
+        """The policy, cached for a minute (read on every agent's request). With Redis the
+        cache is shared, so a change is seen at once; without, each process sees it within
+        the minute, or at once in the process that saved it."""
+        policy = cache.get(SECURITY_POLICY_CACHE_KEY)
+        if policy is None:
+            policy = cls.objects.filter(pk=1).first() or cls(pk=1)
+            cache.set(SECURITY_POLICY_CACHE_KEY, policy, 60)
+        return policy

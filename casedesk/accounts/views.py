@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,7 +12,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
@@ -23,14 +25,26 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from casedesk.accounts import twofactor
 from casedesk.accounts.actions import (
     InvitationError,
     accept_invitation,
     find_invitation,
     save_reading_preferences,
 )
-from casedesk.accounts.forms import NewPasswordForm, PasswordResetForm, ProfileForm, SignInForm
-from casedesk.accounts.models import User, known_languages
+from casedesk.accounts.forms import (
+    DisableTwoFactorForm,
+    EnableTwoFactorForm,
+    NewPasswordForm,
+    PasswordResetForm,
+    ProfileForm,
+    SignInForm,
+    TwoFactorCodeForm,
+    locked_message,
+)
+from casedesk.accounts.middleware import VERIFIED
+from casedesk.accounts.models import SecurityPolicy, User, known_languages
+from casedesk.accounts.throttle import client_address, signin_throttle
 from casedesk.core.middleware import saved_language
 
 EMAIL_BACKEND = "casedesk.accounts.backends.EmailBackend"
@@ -74,13 +88,170 @@ def signin(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SignInForm(request, data=request.POST)
         if form.is_valid() and form.user is not None:
-            # login() gives the visitor a new session key, so a key planted before the
-            # sign-in is worthless afterwards.
-            login(request, form.user)
-            return HttpResponseRedirect(next_url or home_for(form.user))
+            user = form.user
+            if twofactor.has_two_factor(user):
+                # The password is right; the session only remembers that, for a few
+                # minutes, until the code is typed. Nobody is signed in yet.
+                request.session.cycle_key()
+                request.session[PENDING_SIGNIN] = {
+                    "user": user.pk, "backend": getattr(user, "backend", EMAIL_BACKEND),
+                    "next": next_url, "at": time.time(),
+                }
+                return redirect("accounts:signin_code")
+            return complete_signin(request, user, next_url, second_factor=False)
     else:
         form = SignInForm(request)
     return render(request, "accounts/signin.html", {"form": form, "next": next_url})
+
+
+PENDING_SIGNIN = "casedesk_pending_signin"
+PENDING_SECONDS = 300
+
+
+def complete_signin(
+    request: HttpRequest, user: User, next_url: str, *, second_factor: bool,
+    backend: str | None = None,
+) -> HttpResponse:
+    # login() gives the visitor a new session key, so a key planted before the sign-in is
+    # worthless afterwards.
+    login(request, user, backend=backend)
+    signin_throttle().forgive_account(user.email)
+    if second_factor:
+        request.session[VERIFIED] = True
+    if twofactor.must_enrol(user):
+        messages.info(request, _("Your administrators require two-factor sign-in. Set it "
+                                 "up now to continue."))
+        return redirect("accounts:two_factor")
+    return HttpResponseRedirect(next_url or home_for(user))
+
+
+def pending_signin(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
+    pending = request.session.get(PENDING_SIGNIN)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user = User.objects.filter(pk=int(pending.get("user") or 0), is_active=True).first()
+    return (user, pending) if user is not None else None
+
+
+@sensitive_post_parameters("code")
+@never_cache
+def signin_code(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in, for a person with two-factor sign-in."""
+    found = pending_signin(request)
+    if found is None:
+        request.session.pop(PENDING_SIGNIN, None)
+        messages.error(request, _("Sign in with your email address and password first; "
+                                  "a code is asked for after them, within 5 minutes."))
+        return redirect("accounts:signin")
+    user, pending = found
+    if request.method == "POST":
+        form = TwoFactorCodeForm(request, user, data=request.POST)
+        if form.is_valid():
+            del request.session[PENDING_SIGNIN]
+            return complete_signin(request, user, pending.get("next") or "",
+                                   second_factor=True, backend=pending.get("backend"))
+    else:
+        form = TwoFactorCodeForm(request, user)
+    return render(request, "accounts/signin_code.html", {"form": form})
+
+
+def two_factor_person(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not twofactor.may_use_two_factor(user):
+        raise Http404
+    return user
+
+
+ENROLMENT_SECRET = "casedesk_two_factor_secret"  # noqa: S105 - a session key's name
+NEW_RECOVERY_CODES = "casedesk_recovery_codes"
+
+
+@login_required
+@never_cache
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Two-factor sign-in: set it up (scan, confirm with a code), or see that it is on."""
+    user = two_factor_person(request)
+    if twofactor.has_two_factor(user):
+        return render(request, "accounts/two_factor_on.html", {
+            "form": DisableTwoFactorForm(),
+            "unused": twofactor.unused_recovery_codes(user),
+            "required": SecurityPolicy.current().require_two_factor,
+        })
+    # The secret stays in the session until a code proves the app has it: nothing is
+    # stored for a set-up begun and left.
+    secret = request.session.get(ENROLMENT_SECRET) or twofactor.new_secret()
+    request.session[ENROLMENT_SECRET] = secret
+    if request.method == "POST":
+        form = EnableTwoFactorForm(request.POST)
+        if form.is_valid():
+            try:
+                codes = twofactor.enable(user, secret, form.cleaned_data["code"])
+            except twofactor.TwoFactorError as error:
+                form.add_error("code", str(error))
+            else:
+                del request.session[ENROLMENT_SECRET]
+                request.session[VERIFIED] = True
+                request.session[NEW_RECOVERY_CODES] = codes
+                messages.success(request, _("Two-factor sign-in is on. From now on you "
+                                            "sign in with your password and a code."))
+                return redirect("accounts:recovery_codes")
+    else:
+        form = EnableTwoFactorForm()
+    return render(request, "accounts/two_factor_setup.html", {
+        "form": form, "enrolment": twofactor.enrolment(user, secret),
+        "required": twofactor.must_enrol(user),
+    })
+
+
+@login_required
+@never_cache
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """The new recovery codes, shown once: only their hashes are kept."""
+    two_factor_person(request)
+    codes = request.session.pop(NEW_RECOVERY_CODES, None)
+    if not codes:
+        messages.info(request, _("Recovery codes are shown only once, when they are made."))
+        return redirect("accounts:two_factor")
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})
+
+
+@require_POST
+@login_required
+@sensitive_post_parameters("password", "code")
+@never_cache
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    user = two_factor_person(request)
+    if not twofactor.has_two_factor(user):
+        return redirect("accounts:two_factor")
+    form = DisableTwoFactorForm(request.POST)
+    if form.is_valid():
+        throttle, address = signin_throttle(), client_address(request)
+        wait = throttle.locked_for(user.email, address)
+        if wait:
+            form.add_error(None, locked_message(wait))
+        else:
+            try:
+                twofactor.disable(user, form.cleaned_data["password"], form.cleaned_data["code"])
+            except twofactor.TwoFactorError as error:
+                throttle.record(user.email, address)
+                form.add_error(None, str(error))
+            else:
+                request.session.pop(VERIFIED, None)
+                messages.success(request, _("Two-factor sign-in is off. You sign in with "
+                                            "your password only."))
+                return redirect("accounts:two_factor")
+    return render(request, "accounts/two_factor_on.html", {
+        "form": form, "unused": twofactor.unused_recovery_codes(user),
+        "required": SecurityPolicy.current().require_two_factor,
+    }, status=400)
+
+
+def admin_signin(request: HttpRequest) -> HttpResponse:
+    """The admin site's sign-in page sends people to ours, so that the admin is signed in to
+    with the same throttling and the same second step."""
+    target = reverse("accounts:signin")
+    next_url = safe_next(request) or reverse("admin:index")
+    return redirect(f"{target}?{urlencode({'next': next_url})}")
 
 
 @never_cache
@@ -133,7 +304,13 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "accounts/invitation.html", {"form": form, "invited": invited})
 
 
-password_reset = auth_views.PasswordResetView.as_view(
+class PasswordResetView(auth_views.PasswordResetView):
+    def get_form_kwargs(self) -> dict[str, Any]:
+        # The form limits requests per client address.
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+password_reset = PasswordResetView.as_view(
     form_class=PasswordResetForm,
     template_name="accounts/password_reset.html",
     success_url=reverse_lazy("accounts:password_reset_done"),
@@ -151,7 +328,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's token check, our form and pages; the user is signed in afterwards.
 
     Signing in right away spares a contact who only just chose their first password a
-    second form, and the link proved they read the account's mail.
+    second form, and the link proved they read the account's mail. Not for a person with
+    two-factor sign-in (form_valid).
     """
 
     form_class = NewPasswordForm  # type: ignore[assignment]
@@ -160,6 +338,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     post_reset_login = True
     post_reset_login_backend = EMAIL_BACKEND
     title = gettext_lazy("Choose a new password")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # The link proves only the mailbox: someone with two-factor sign-in signs in with
+        # the new password and a code, so a stolen mailbox is not a way round the code.
+        self.post_reset_login = not twofactor.has_two_factor(form.user)
+        return super().form_valid(form)
 
     def get_user(self, uidb64: str) -> Any:
         user = super().get_user(uidb64)
@@ -227,4 +411,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             return response
     else:
         form = ProfileForm(user=user)
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {
+        "form": form, "two_factor_allowed": twofactor.may_use_two_factor(user),
+        "two_factor_on": twofactor.has_two_factor(user),
+    })

@@ -82,14 +82,19 @@ class ApiView(APIView):
             get_case(self.person(), kwargs["case_id"])
         return super().http_method_not_allowed(request, *args, **kwargs)
 
-    def check_throttles(self, request: Request) -> None:
+    def rate_subject(self, request: Request) -> str | None:
+        """Whose allowance a request counts against: its token's (None: not counted)."""
         token = request.auth
-        if not isinstance(token, ApiToken):
+        return f"token:{token.pk}" if isinstance(token, ApiToken) else None
+
+    def check_throttles(self, request: Request) -> None:
+        subject = self.rate_subject(request)
+        if subject is None:
             return
         limit = settings.CASEDESK_API_RATE_LIMIT
         now = time.time()
         start = int(now // RATE_WINDOW) * RATE_WINDOW
-        key = f"casedesk:api:rate:{token.pk}:{start}"
+        key = f"casedesk:api:rate:{subject}:{start}"
         # add() then incr(): both atomic in Redis and memcached; the first request of a
         # window creates the counter, every request increments it.
         cache.add(key, 0, timeout=RATE_WINDOW + 5)
@@ -109,7 +114,8 @@ class ApiView(APIView):
         if count > limit:
             raise exceptions.Throttled(
                 wait=reset,
-                detail=f"This token may make {limit} requests a minute; try again in "
+                detail=f"This {'token' if subject.startswith('token:') else 'address'} may "
+                f"make {limit} requests a minute; try again in "
                 f"{reset} s.",
             )
 

@@ -13,10 +13,13 @@ from rest_framework import serializers
 from casedesk.accounts.models import Organization
 from casedesk.core.choices import PRIORITY_SLUGS
 from casedesk.escalation.models import Escalation
+from casedesk.kb.models import Article
 from casedesk.sla.models import Plan
 from casedesk.tickets.models import Ticket
+from casedesk.webhooks.models import Delivery
 
 PRIORITIES = list(PRIORITY_SLUGS.values())
+CASE_STATUSES = list(Ticket.Status.values)
 PRIORITY_BY_SLUG = {slug: value for value, slug in PRIORITY_SLUGS.items()}
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -316,3 +319,111 @@ class EscalationOutSerializer(serializers.Serializer):
 
 class EscalationListSerializer(serializers.Serializer):
     results = EscalationOutSerializer(many=True)
+
+
+# ---------------------------------------------------------------- knowledge base
+
+
+class KbPlaceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class KbArticleSummarySerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    language = serializers.ChoiceField(choices=LANGUAGES,
+                                       help_text="The language of `title`.")
+    languages = serializers.ListField(child=serializers.ChoiceField(choices=LANGUAGES),
+                                      help_text="Every language the article is written in.")
+    category = KbPlaceSerializer()
+    section = KbPlaceSerializer()
+    status = serializers.ChoiceField(choices=Article.Status.values,
+                                     help_text="Drafts are listed to agent tokens only.")
+    internal = serializers.BooleanField(help_text="Internal articles: agent tokens only.")
+    updated_at = serializers.DateTimeField()
+    url = serializers.URLField(help_text="This article in the API.")
+    web_url = serializers.URLField(help_text="This article on the knowledge base's pages.")
+
+
+class KbArticlePageSerializer(serializers.Serializer):
+    results = KbArticleSummarySerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+
+
+class KbTranslationLinkSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(choices=LANGUAGES)
+    title = serializers.CharField()
+    url = serializers.URLField()
+
+
+class KbArticleSerializer(KbArticleSummarySerializer):
+    fallback = serializers.BooleanField(
+        help_text="True when the article is not written in the language asked for and is "
+        "shown in English instead.")
+    html = serializers.CharField(help_text="The body, rendered and sanitized.")
+    markdown = serializers.CharField(help_text="The body as written (Markdown).")
+    author = serializers.CharField(allow_null=True, help_text="The author's name.")
+    published_at = serializers.DateTimeField(allow_null=True)
+    translations = KbTranslationLinkSerializer(
+        many=True, help_text="The article in its other languages.")
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+class WebhookCreateSerializer(serializers.Serializer):
+    url = serializers.CharField(
+        max_length=2000, help_text="Where each event is POSTed: https:// to a public address.")
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=20,
+        help_text="case.created, case.updated, message.created, case.escalated, "
+        "sla.warning, sla.breached.",
+    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    organization = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1,
+        help_text="Contact tokens: absent, or their own organization's id (the only one "
+        "they can subscribe to). Admin agents: an organization's id, or null for every "
+        "organization's cases.",
+    )
+
+
+class WebhookOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    events = serializers.ListField(child=serializers.CharField())
+    organization = serializers.IntegerField(allow_null=True)
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    deliveries_url = serializers.URLField()
+
+
+class WebhookCreatedSerializer(WebhookOutSerializer):
+    secret = serializers.CharField(
+        help_text="The signing secret: shown in this answer only, keep it.")
+
+
+class WebhookListSerializer(serializers.Serializer):
+    results = WebhookOutSerializer(many=True)
+
+
+class WebhookDeliverySerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="Sent as Casedesk-Delivery.")
+    event = serializers.IntegerField(help_text="The event's id (the body's `id`).")
+    type = serializers.CharField()
+    case_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Delivery.Status.values)
+    attempts = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField(allow_blank=True)
+    last_duration_ms = serializers.IntegerField(allow_null=True)
+
+
+class WebhookDeliveryPageSerializer(serializers.Serializer):
+    results = WebhookDeliverySerializer(many=True)
+    next = serializers.URLField(allow_null=True)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 CACHE_KEY = "casedesk:site-configuration"
 
@@ -83,3 +87,43 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} on {self.hostname} (pid {self.pid})"
+
+
+class AuditEntry(models.Model):
+    """One change to who may do what (a user's role or rights, a token, a webhook, the
+    escalation matrix, an SLA plan) or any change made in the admin site: who, when, from
+    where, through which door, and the changed fields before and after. Written in the
+    transaction of the change (casedesk.core.audit); never edited, never deleted."""
+
+    class Via(models.TextChoices):
+        ADMIN = "admin", _("admin site")
+        DESK = "desk", _("desk")
+        API = "api", _("API")
+        PORTAL = "portal", _("portal")
+        CLI = "cli", _("command line or worker")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The person is kept by name too: the entry outlives a deleted account.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_email = models.CharField(max_length=254, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    via = models.CharField(max_length=10, choices=Via.choices)
+    action = models.CharField(max_length=40, db_index=True)
+    object_type = models.CharField(max_length=100, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    # {"field": [before, after]}; for many-to-many fields the lists of names.
+    changes = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit history")
+        indexes = [models.Index(fields=["actor", "-id"], name="audit_actor_id")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email or '-'} {self.action} " \
+               f"{self.object_type} {self.object_id}"

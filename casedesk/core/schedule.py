@@ -7,6 +7,12 @@ through a `ScheduledRun` row with a conditional UPDATE (`next_run_at <= now` mov
 at once, exactly one of them enqueues each tick, and a crash between the two leaves
 neither. A worker that was down does not catch up on missed ticks: the next tick runs
 once, then the interval starts again from then.
+
+A tick whose task still has a job waiting in the queue (READY, not yet started) enqueues
+nothing: that job, when it runs, does what the new one would have done (each periodic
+task drains everything due). Under load, while the workers were busy with one long drain,
+every second added another job of each task (the soak, issue 8.8, counted 78 waiting
+inbound drains after a 20-second run); those piled up and ran empty, one after another.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from django.db import IntegrityError, close_old_connections, connections, transa
 from django.db.utils import DatabaseError
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from casedesk.core.models import ScheduledRun
 
@@ -88,10 +96,18 @@ def tick(now: datetime | None = None, tasks: list[Periodic] | None = None) -> li
     enqueued = []
     for periodic in tasks if tasks is not None else periodic_tasks():
         with transaction.atomic():
-            if claim(periodic, now):
+            if claim(periodic, now) and not waiting(periodic):
                 import_string(periodic.task).enqueue()
                 enqueued.append(periodic.name)
     return enqueued
+
+
+def waiting(periodic: Periodic) -> bool:
+    """Whether a job of this task is already in the queue, not yet started. Read after the
+    tick's claim: only the tick's winner gets here, so two ticks cannot both skip."""
+    return DBTaskResult.objects.filter(
+        task_path=periodic.task, status=TaskResultStatus.READY
+    ).exists()
 
 
 class Scheduler:

@@ -217,7 +217,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     try:
         wait_until_answering(url, server, log)
         yield Site(url=url, data_dir=data_dir, agent=agent, org_name=org_name,
-                   org_domain=org_domain)
+                   org_domain=org_domain, env=env)
     finally:
         stop(server, port, log)
         if drop_database is not None:

@@ -37,6 +37,9 @@ class Site:
     agent: Person
     org_name: str
     org_domain: str
+    # The environment the site's processes run with, for a test that runs a casedesk
+    # command against the same database (e.g. `createadmin` for a person of its own).
+    env: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def outbox(self) -> Outbox:

@@ -23,8 +23,14 @@ def readable_articles(user: Any) -> QuerySet[Article]:
     return articles if is_agent(user) else articles.filter(internal=False)
 
 
+def openable_articles(user: Any) -> QuerySet[Article]:
+    """What `user` may open by its address: for agents every article, drafts included (as
+    the desk lists them); for anyone else the published public ones."""
+    return Article.objects.all() if is_agent(user) else readable_articles(user)
+
+
 def get_article_for_reader(user: Any, slug: str) -> Article:
-    articles = Article.objects.all() if is_agent(user) else readable_articles(user)
+    articles = openable_articles(user)
     found = (
         articles.select_related("section__category", "author")
         .prefetch_related("translations").filter(slug=slug).first()

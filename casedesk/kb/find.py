@@ -33,10 +33,14 @@ class ArticleHit:
     snippet: SafeString | None
 
 
-def scope(user: Any = None, *, public_only: bool = False) -> QuerySet[Translation]:
+def scope(user: Any = None, *, public_only: bool = False,
+          drafts: bool = False) -> QuerySet[Translation]:
     """The translations a search may find: of published articles, internal ones only for
-    agents (and never for suggestions, which are for requesters)."""
-    found = Translation.objects.filter(article__status=Article.Status.PUBLISHED)
+    agents (and never for suggestions, which are for requesters); `drafts` adds an
+    agent's drafts (the API's list, like the desk's)."""
+    found = Translation.objects.all()
+    if not (drafts and is_agent(user) and not public_only):
+        found = found.filter(article__status=Article.Status.PUBLISHED)
     if public_only or not is_agent(user):
         found = found.filter(article__internal=False)
     return found

@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from casedesk.core.downloads import content_disposition, protect
 from casedesk.mail.inbound_jobs import process_again
 from casedesk.mail.jobs import retry_now
 from casedesk.mail.models import InboundMessage, OutboundMail
@@ -86,15 +88,14 @@ class InboundMessageAdmin(admin.ModelAdmin):
         )
         return [raw, *super().get_urls()]
 
-    def raw_view(self, request: HttpRequest, inbound_id: int) -> HttpResponse:
+    def raw_view(self, request: HttpRequest, inbound_id: int) -> HttpResponseBase:
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
         inbound = get_object_or_404(InboundMessage, pk=inbound_id)
         # message/rfc822 as an attachment: opened by a mail client, never rendered here.
         response = HttpResponse(bytes(inbound.raw), content_type="message/rfc822")
-        response["Content-Disposition"] = f'attachment; filename="inbound-{inbound.pk}.eml"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        response["Content-Disposition"] = content_disposition(f"inbound-{inbound.pk}.eml")
+        return protect(response)
 
     @admin.action(description="Process again")
     def process_again_action(

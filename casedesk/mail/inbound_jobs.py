@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
@@ -22,13 +22,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from casedesk.core.lease import lease
 from casedesk.mail.models import InboundMessage
 
 log = logging.getLogger(__name__)
 
-# A claimed message whose worker died mid-way is due again after this; processing runs in
-# one transaction, so a second run starts from nothing done.
-LEASE = timedelta(minutes=10)
+# A claimed message whose worker died mid-way is due again after the worker's job lease
+# (casedesk.core.lease.lease(), CASEDESK_JOB_LEASE_SECONDS): with a fixed ten minutes, as
+# before, a killed worker's batch sat unprocessed for ten minutes while its job had long been
+# taken over (found by the soak, issue 8.8). Processing runs in one transaction, so a second
+# run starts from nothing done, and a worker whose claim ran out skips what another worker
+# has claimed since (still_ours), so a batch slower than the lease is never ingested twice.
 BATCH = 100
 # Raw bytes claimed at once: a batch of 25 MB messages is parsed a few at a time.
 BATCH_BYTES = 32 * 1024 * 1024
@@ -60,7 +64,7 @@ def claim(inbound_id: int, now: datetime) -> bool:
     """Take one message for processing. The conditional UPDATE changes the row for the
     first caller only, so two workers never process one message."""
     return InboundMessage.objects.filter(due(now), pk=inbound_id).update(
-        status=Status.PROCESSING, next_attempt_at=now + LEASE,
+        status=Status.PROCESSING, next_attempt_at=now + lease(),
     ) == 1
 
 
@@ -87,9 +91,10 @@ def ingest(parsed: Any, inbound_id: int) -> Any:
 def process_one(inbound_id: int, now: datetime | None = None) -> str:
     """Claim and process one message. Returns its new status, or "skipped" when another
     worker has it or it is not due."""
-    if not claim(inbound_id, now or timezone.now()):
+    now = now or timezone.now()
+    if not claim(inbound_id, now):
         return "skipped"
-    return process_claimed([inbound_id])[0]
+    return process_claimed([inbound_id], claimed_until=now + lease())[0]
 
 
 def claim_batch(now: datetime, limit: int = BATCH) -> list[int]:
@@ -115,13 +120,16 @@ def claim_batch(now: datetime, limit: int = BATCH) -> list[int]:
             ids.append(pk)
         if ids:
             InboundMessage.objects.filter(due(now), pk__in=ids).update(
-                status=Status.PROCESSING, next_attempt_at=now + LEASE,
+                status=Status.PROCESSING, next_attempt_at=now + lease(),
             )
     return ids
 
 
-def process_claimed(ids: list[int]) -> list[str]:
+def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> list[str]:
     """Process messages this worker has claimed; returns each one's new status.
+
+    `claimed_until` is the lease the claim wrote (its next_attempt_at): a message whose
+    lease ran out and that another worker claimed since is skipped, not ingested twice.
 
     Every message is parsed first, outside any transaction (on SQLite a transaction holds
     the one write lock). Then the whole batch is ingested in ONE transaction (on
@@ -153,7 +161,8 @@ def process_claimed(ids: list[int]) -> list[str]:
         try:
             with transaction.atomic():
                 batch_lock()
-                batch = {pk: ingest_one(pk, attempts, parsed) for pk, attempts, parsed in work}
+                batch = {pk: ingest_one(pk, attempts, parsed, claimed_until)
+                         for pk, attempts, parsed in work}
         except Exception as exc:  # noqa: BLE001 - retried one by one below
             log.warning("Inbound batch of %s failed (%s: %s); processing one by one",
                         len(work), type(exc).__name__, exc)
@@ -163,7 +172,7 @@ def process_claimed(ids: list[int]) -> list[str]:
     for pk, attempts, parsed in work:
         try:
             with transaction.atomic():
-                statuses[pk] = ingest_one(pk, attempts, parsed)
+                statuses[pk] = ingest_one(pk, attempts, parsed, claimed_until)
         except Exception as exc:  # noqa: BLE001 - quarantined, never lost
             if is_transient(exc) and attempts <= TRANSIENT_RETRIES:
                 # Another worker held what this message needed: try again, not quarantine.
@@ -202,13 +211,27 @@ def batch_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BATCH_LOCK])
 
 
-def ingest_one(inbound_id: int, attempts: int, parsed: Any) -> str:
+def still_ours(inbound_id: int, claimed_until: datetime) -> bool:
+    """Whether this worker's claim on the message holds, the row locked until the end of
+    the caller's transaction: a worker re-claiming it after the lease (its UPDATE waits for
+    the lock) then finds it processed, and one that re-claimed it first changed the lease."""
+    return InboundMessage.objects.select_for_update().filter(
+        pk=inbound_id, status=Status.PROCESSING, next_attempt_at=claimed_until,
+    ).values_list("pk", flat=True).first() is not None
+
+
+def ingest_one(inbound_id: int, attempts: int, parsed: Any,
+               claimed_until: datetime | None = None) -> str:
     """Ingest one parsed message inside the caller's transaction, and record its outcome
     on its row in the same transaction: a crash between the two cannot leave a reply
     posted twice after the lease runs out. A failure rolls back this message's savepoint
     only, and quarantines it."""
     try:
         with transaction.atomic():
+            if claimed_until is not None and not still_ours(inbound_id, claimed_until):
+                log.warning("Inbound mail %s: claimed by another worker after this "
+                            "worker's lease ran out; skipped", inbound_id)
+                return "skipped"
             result = ingest(parsed, inbound_id)
             action = str(getattr(result, "action", "") or "")
             status = Status.IGNORED if action == "ignored" else Status.PROCESSED
@@ -259,7 +282,7 @@ def process_due(now: datetime | None = None, limit: int = BATCH) -> dict[str, in
     ids = claim_batch(now, limit)
     size = TRANSACTION_MESSAGES
     for start in range(0, len(ids), size):
-        for status in process_claimed(ids[start:start + size]):
+        for status in process_claimed(ids[start:start + size], claimed_until=now + lease()):
             counts[status] = counts.get(status, 0) + 1
     return counts
 

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from casedesk.core.lease import lease
 from casedesk.mail.actions import support_address
 from casedesk.mail.models import OutboundMail
 
@@ -27,9 +28,12 @@ log = logging.getLogger(__name__)
 
 # Seconds to wait before attempt n+1 (the last value repeats).
 BACKOFF_SECONDS = [30, 120, 600, 1800, 3600]
-# A claimed message not finished within this time (its worker died mid-send) is due again.
-# It may then go out twice; that is the price of never losing one.
-LEASE = timedelta(minutes=10)
+# A claimed message not finished within the worker's job lease (casedesk.core.lease.lease(),
+# CASEDESK_JOB_LEASE_SECONDS: its worker died mid-send) is due again. It may then go out
+# twice; that is the price of never losing one. A fixed ten minutes, as before, held a killed
+# worker's mail back ten minutes after its job had been taken over (the soak, issue 8.8).
+# Messages are claimed one at a time, right before their send, so the lease covers one SMTP
+# exchange (whose timeout, 30 s by default, must stay below the lease).
 BATCH = 200
 
 Status = OutboundMail.Status
@@ -58,7 +62,11 @@ def claim(mail_id: int, now: datetime, *, due_only: bool = True) -> OutboundMail
     changes the row only for the first caller, so two workers never send one message."""
     rows = OutboundMail.objects.filter(pk=mail_id)
     rows = rows.filter(due(now)) if due_only else rows.filter(status=Status.QUEUED)
-    if rows.update(status=Status.SENDING, next_attempt_at=now + LEASE) != 1:
+    # The lease runs from the claim, not from `now`: deliver_due passes the time its batch
+    # started, and a batch longer than the lease made every later claim due again at once,
+    # so a second worker sent the same mail (the soak, issue 8.8: 57 acknowledgements twice).
+    until = max(now, timezone.now()) + lease()
+    if rows.update(status=Status.SENDING, next_attempt_at=until) != 1:
         return None
     return OutboundMail.objects.get(pk=mail_id)
 

@@ -51,6 +51,9 @@ class ResilientRedisClient(RedisCacheClient):
     set = _degrade(None)(RedisCacheClient.set)
     set_many = _degrade([])(RedisCacheClient.set_many)
     touch = _degrade(False)(RedisCacheClient.touch)
+    # Counters (API rate limits, sign-in throttling) count nothing while Redis is down:
+    # limits are off for the outage rather than every sign-in failing.
+    incr = _degrade(0)(RedisCacheClient.incr)
     delete = _degrade(False)(RedisCacheClient.delete)
     delete_many = _degrade(None)(RedisCacheClient.delete_many)
     clear = _degrade(False)(RedisCacheClient.clear)

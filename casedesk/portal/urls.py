@@ -17,6 +17,5 @@ urlpatterns = [
         "cases/<str:case_id>/files/<int:attachment_id>/<str:filename>",
         views.attachment, name="attachment",
     ),
-    path("kb/search/", views.kb_search, name="kb_search"),
     path("branding/logo", views.logo, name="logo"),
 ]

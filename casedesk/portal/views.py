@@ -132,13 +132,6 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
-def kb_search(request: HttpRequest) -> HttpResponse:
-    # The knowledge base arrives in a later issue; until then every search finds nothing,
-    # and the page says so and points to the form.
-    query = request.GET.get("q", "").strip()[:200]
-    return render(request, "portal/kb_search.html", {"query": query, "articles": []})
-
-
 def submit(request: HttpRequest) -> HttpResponse:
     """The case form. Anonymous visitors never get a session here: the confirmation page
     is reached through a signed token instead."""
@@ -377,5 +370,5 @@ def logo(request: HttpRequest) -> HttpResponseBase:
     content_type = LOGO_TYPES.get(extension) or mimetypes.guess_type(name)[0]
     return file_response(
         config.logo, content_type=content_type or "application/octet-stream",
-        cache_control="public, max-age=3600",
+        cache_control="public, max-age=3600", filename=f"logo{extension}",
     )

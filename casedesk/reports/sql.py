@@ -66,7 +66,8 @@ def percentiles(
     (as PostgreSQL's percentile_cont computes them); `with_total` adds the same for all
     rows under the key ().
 
-    PostgreSQL computes them in the GROUP BY. SQLite has no percentile function: it sorts
+    PostgreSQL computes them in the GROUP BY (the total in the same scan, as a grouping
+    set). SQLite has no percentile function: it sorts
     the values (numbers, one per row) and Python picks the ranks. Measured at 100,000
     cases, that beats ranking them with window functions in SQLite (ROW_NUMBER() and
     COUNT() over each group, returning only the rows at the needed ranks) by a third.
@@ -78,17 +79,14 @@ def percentiles(
         aggregates = {
             f"p{p}": PercentileCont(F("report_value"), p / 100) for p in percents
         }
-        found = (
-            list(annotated.values(*names).annotate(report_count=Count("pk"), **aggregates)
-                 .order_by())
-            if names else [annotated.aggregate(report_count=Count("pk"), **aggregates)]
-        )
-        if with_total and names:
-            found.append(annotated.aggregate(report_count=Count("pk"), **aggregates))
+        if names:
+            found = _grouped_percentiles(annotated, names, percents, with_total)
+        else:
+            found = [{**annotated.aggregate(report_count=Count("pk"), **aggregates),
+                      "report_total": True}]
         for row in found:
             if row["report_count"]:
-                # The total's row (an aggregate) has no group columns.
-                key = tuple(row[name] for name in names) if names and names[0] in row else ()
+                key = () if row["report_total"] else tuple(row[name] for name in names)
                 result[key] = (
                     row["report_count"], [row[f"p{p}"] for p in percents]
                 )
@@ -107,6 +105,32 @@ def percentiles(
         every = list(heapq.merge(*values.values()))
         result[()] = (len(every), [percentile(every, p / 100) for p in percents])
     return result
+
+
+def _grouped_percentiles(
+    annotated: QuerySet[Any], names: list[str], percents: Sequence[int], with_total: bool,
+) -> list[dict[str, Any]]:
+    """PostgreSQL: per group of `annotated` (rows with the group columns `names` and
+    `report_value`), the count and the percentiles; with `with_total` also the row for
+    all of them (report_total true), from the same scan: GROUP BY GROUPING SETS ((the
+    groups), ()). A second query for the total would read and sort the rows again,
+    which at a million cases doubles the report's slowest sections. GROUPING(), not the
+    group columns' NULLs, marks the total: a group's own key may be NULL."""
+    inner, params = annotated.values(*names, "report_value").order_by().query.sql_with_params()
+    # Our own column aliases and numbers: nothing here comes from input.
+    groups = ", ".join(names)
+    fractions = ", ".join(
+        f"PERCENTILE_CONT({float(p) / 100!r}) WITHIN GROUP (ORDER BY report_value) AS p{p}"
+        for p in percents
+    )
+    sets = f"GROUPING SETS (({groups}), ())" if with_total else groups
+    sql = (f"SELECT GROUPING({groups}) > 0 AS report_total, {groups}, "  # noqa: S608
+           f"COUNT(*) AS report_count, {fractions} FROM ({inner}) AS report_rows "
+           f"GROUP BY {sets}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 class SQLiteLocalDate(Func):

@@ -45,11 +45,11 @@ class Ticket(models.Model):
         CLOSED = "closed", _("Closed")
 
     class Channel(models.TextChoices):
-        PORTAL = "portal", "Portal"
-        EMAIL = "email", "Email"
-        PHONE = "phone", "Phone"
-        API = "api", "API"
-        AGENT = "agent", "Agent"
+        PORTAL = "portal", _("Portal")
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        API = "api", _("API")
+        AGENT = "agent", _("Agent")
 
     OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
     DONE_STATUSES = (Status.RESOLVED, Status.CLOSED)

@@ -12,11 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.models import Organization, User
+from casedesk.webhooks.access import is_webhook_admin, manages_organization_webhooks
 from casedesk.webhooks.destinations import UnsafeDestination, check_url
 from casedesk.webhooks.fanout import event_head
 from casedesk.webhooks.models import Delivery, EventType, Subscription
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a label, not a secret
+# Subscriptions an organization's own contacts can make for it (admins are not bounded).
+ORGANIZATION_LIMIT = 10
 
 
 class SubscriptionError(ValueError):
@@ -61,11 +64,35 @@ def _ordered_events(events: list[str]) -> list[str]:
     return [e for e in EventType.values if e in events]
 
 
+def check_subscriber(data: SubscriptionData, actor: User) -> None:
+    """SubscriptionError unless `actor` may make this subscription: admins any, an
+    organization's webhook managers (casedesk.webhooks.access) one scoped to it."""
+    if is_webhook_admin(actor):
+        return
+    if not manages_organization_webhooks(actor):
+        raise SubscriptionError({"organization": str(_(
+            "Only contacts who see all of their organization's cases manage its webhooks."))})
+    if data.organization is None or data.organization.pk != actor.organization_id:
+        raise SubscriptionError({"organization": str(_(
+            "You can subscribe to your own organization's cases only."))})
+
+
 def create_subscription(data: SubscriptionData, actor: User) -> tuple[Subscription, str]:
-    """A new subscription and its secret (shown to the admin once)."""
+    """A new subscription and its secret (shown to whoever made it, once)."""
     check_subscription(data)
+    check_subscriber(data, actor)
     secret = new_secret()
     with transaction.atomic():
+        if not is_webhook_admin(actor) and data.organization is not None:
+            # Every subscription multiplies the fan-out's work: an organization's own
+            # managers make a bounded number. The organization's row is locked so that
+            # two made at once are counted one after the other.
+            Organization.objects.select_for_update().filter(pk=data.organization.pk).first()
+            made = Subscription.objects.filter(organization=data.organization).count()
+            if made >= ORGANIZATION_LIMIT:
+                raise SubscriptionError({"organization": str(_(
+                    "Your organization has %(count)s webhook subscriptions, the most it can "
+                    "have; delete one first.") % {"count": made})})
         # From the next event on: nothing that happened before it existed is sent to it.
         head = event_head()
         subscription = Subscription.objects.create(

@@ -10,7 +10,10 @@ from casedesk.accounts.models import User
 from casedesk.api.tests.conftest import Api, api_for, problem
 from casedesk.conftest import make_case, png_upload
 from casedesk.escalation.models import Escalation
+from casedesk.kb.actions import Text, save_article
+from casedesk.kb.models import Category, Section
 from casedesk.tickets.models import Attachment, Event, Message, Ticket
+from casedesk.webhooks.models import Subscription
 
 MISSING = 999_999_999
 
@@ -74,3 +77,48 @@ def test_each_organization_sees_nothing_of_the_other(contact: User, atlas_contac
         problem(api.get(f"/api/v1/organizations/{theirs.organization_id}"), 404)
         problem(api.get(f"/api/v1/contacts/{theirs.requester_id}"), 404)
     assert snapshot() == before
+
+
+def test_each_organization_sees_nothing_of_the_others_webhooks(
+    settings: Any, contact: User, atlas_contact: User,
+) -> None:
+    settings.CASEDESK_WEBHOOK_ALLOW_PRIVATE = True
+    made = {}
+    for user in (contact, atlas_contact):
+        response = api_for(user).post("/api/v1/webhooks", {
+            "url": f"http://127.0.0.1:9/{user.pk}", "events": ["case.created"]})
+        assert response.status_code == 201
+        made[user.pk] = response.json()["id"]
+    before = list(Subscription.objects.order_by("pk").values())
+    for user, other in ((contact, atlas_contact), (atlas_contact, contact)):
+        api = api_for(user)
+        assert [s["id"] for s in api.get("/api/v1/webhooks").json()["results"]] == [
+            made[user.pk]]
+        for path in (f"/api/v1/webhooks/{made[other.pk]}",
+                     f"/api/v1/webhooks/{made[other.pk]}/deliveries"):
+            for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"):
+                theirs = send(api, method, path, {"url": "https://8.8.8.8/x"})
+                missing = send(api, method, path.replace(
+                    f"/webhooks/{made[other.pk]}", f"/webhooks/{MISSING}"), None)
+                assert theirs.status_code == missing.status_code == 404, (method, path)
+        # Nor can one subscribe to the other's cases.
+        response = api.post("/api/v1/webhooks", {"url": "https://8.8.8.8/x",
+                                                 "events": ["case.created"],
+                                                 "organization": other.organization_id})
+        problem(response, 400)
+    assert list(Subscription.objects.order_by("pk").values()) == before
+
+
+def test_internal_articles_and_drafts_are_missing_to_contacts(
+    contact: User, atlas_contact: User, agent: User,
+) -> None:
+    category = Category.objects.create(title="Help")
+    section = Section.objects.create(category=category, title="Routers")
+    for slug, internal, status in (("runbook", True, "published"), ("soon", False, "draft")):
+        save_article(by=agent, section=section, texts=[Text("en", f"Router {slug}", "Text.")],
+                     status=status, internal=internal, slug=slug)
+    for api in (api_for(contact), api_for(atlas_contact)):
+        assert api.get("/api/v1/kb/articles").json()["results"] == []
+        assert api.get("/api/v1/kb/articles", q="router").json()["results"] == []
+        for slug in ("runbook", "soon", "nothing"):
+            problem(api.get(f"/api/v1/kb/articles/{slug}"), 404)

@@ -32,7 +32,7 @@ from casedesk.accounts.models import User
 from casedesk.accounts.tokens import create_token
 from casedesk.conftest import make_agent, make_case, make_contact, make_org, png_upload
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 12
 TIME_CAP = 420
 
 

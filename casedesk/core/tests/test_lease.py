@@ -207,10 +207,12 @@ def test_two_workers_scheduling_at_once_enqueue_each_sweep_slot_once(
         assert process.wait(timeout=30) == 0, log.read_text()
 
     # Then no slot was swept twice: consecutive sweeps are a whole interval apart (two
-    # workers winning one slot would enqueue two sweeps within milliseconds)
+    # workers winning one slot would enqueue two sweeps within milliseconds). The margin
+    # allows for the insert of one tick's job being delayed on a loaded machine (the tick
+    # reads whether a sweep already waits between its claim and the insert).
     times = sorted(sweeps.values_list("enqueued_at", flat=True))
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
-    assert min(gaps) > 0.9, gaps
+    assert min(gaps) > 0.5, gaps
     # And every job of the queues they ran finished (the schedule also fills queues, such
     # as webhooks, that these two workers were not asked to run)
     ran = DBTaskResult.objects.filter(queue_name__in=["default", "mail"])

@@ -94,6 +94,8 @@ def test_the_history_reads_in_arabic(ar_client, agent, case):
     html = ar_client.get(f"/desk/cases/{case.pk}/").content.decode()
 
     assert f"أضاف {agent.get_full_name()} ملاحظة داخلية" in html
+    # The channel the case came in by is a word of the page's language too.
+    assert f"أنشأ {case.requester.get_full_name()} الطلب عبر البوابة" in html
 
 
 def test_the_presence_words_come_translated_for_the_script(

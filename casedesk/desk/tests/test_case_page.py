@@ -128,10 +128,12 @@ def test_attachments_link_to_files_that_are_served_safely(agent_client, contact)
 
     assert shown.status_code == 200
     assert shown["Content-Type"] == "image/png"
-    assert shown["Content-Disposition"].startswith("inline")
+    # Shown in the page by an <img>; opened on its own, downloaded like any file.
+    assert shown["Content-Disposition"].startswith("attachment")
     assert b"".join(shown.streaming_content).startswith(b"\x89PNG")
     assert downloaded["Content-Disposition"].startswith("attachment")
-    assert 'filename="resolver.log"' in downloaded["Content-Disposition"]
+    assert downloaded["Content-Disposition"] == (
+        "attachment; filename=\"resolver.log\"; filename*=UTF-8''resolver.log")
     for response in (shown, downloaded):
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Content-Security-Policy"] == "sandbox"

@@ -111,4 +111,14 @@ def test_a_markdown_table_is_rendered(section):
 
     html = article.translations.get().html
     assert "<table>" in html and "<th>Level</th>" in html
-    assert '<td style="text-align:right">2 hours</td>' in html
+    # Aligned by a class: pages allow no style attribute (Content-Security-Policy).
+    assert '<td class="kb-align-right">2 hours</td>' in html
+    assert "style=" not in html
+
+
+def test_an_authors_style_and_foreign_classes_are_dropped(section):
+    article = publish(section, "Styled", '<table><tr><td style="text-align:right" '
+                      'class="kb-align-right evil">x</td></tr></table>')
+
+    html = article.translations.get().html
+    assert "style=" not in html and "evil" not in html

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from casedesk.accounts.models import User
 from casedesk.conftest import make_agent, make_case, make_contact, make_org, read_outbox
-from casedesk.mail.jobs import deliver, deliver_due
+from casedesk.mail.jobs import claim, deliver, deliver_due
 from casedesk.mail.models import OutboundMail
 from casedesk.mail.tests.conftest import free_port
 from casedesk.tickets.models import Ticket
@@ -131,3 +131,46 @@ def test_the_failed_mail_list_is_for_admins_only(db: Any) -> None:
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
     assert not User.objects.get(pk=agent.pk).is_staff
+
+
+def test_mail_claimed_by_a_killed_worker_goes_out_one_job_lease_later(
+    db: Any, settings: Any, tmp_path: Path
+) -> None:
+    # Regression (issue 8.8, found by the soak): a worker SIGKILLed between claiming a
+    # mail and sending it held the acknowledgement back a fixed ten minutes.
+    settings.CASEDESK_JOB_LEASE_SECONDS = 8
+    settings.CASEDESK_EMAIL_URL = f"file://{tmp_path / 'outbox'}"
+    ticket = make_case(make_contact(make_org())).ticket
+    mail = OutboundMail.objects.get(ticket=ticket)
+    now = timezone.now()
+    OutboundMail.objects.filter(pk=mail.pk).update(
+        status="sending", next_attempt_at=now + timedelta(seconds=8)
+    )
+
+    # When the next workers look, it is not due within the lease, and due after it
+    assert deliver_due(now + timedelta(seconds=7))["sent"] == 0
+    assert deliver_due(now + timedelta(seconds=9))["sent"] == 1
+    mail.refresh_from_db()
+    assert mail.status == "sent"
+    assert len(read_outbox(settings)) == 1
+
+
+def test_a_claim_late_in_a_long_batch_still_holds_a_whole_lease(
+    db: Any, settings: Any
+) -> None:
+    # Regression (issue 8.8, found by the soak): deliver_due claimed every mail of its batch
+    # with the batch's start time, so a batch longer than the lease handed its later mail to
+    # a second worker while the first was sending it: acknowledgements went out twice.
+    settings.CASEDESK_JOB_LEASE_SECONDS = 8
+    ticket = make_case(make_contact(make_org())).ticket
+    mail = OutboundMail.objects.get(ticket=ticket)
+    batch_started = timezone.now() - timedelta(seconds=30)
+    OutboundMail.objects.filter(pk=mail.pk).update(next_attempt_at=batch_started)
+
+    # When the batch that started 30 s ago reaches this mail and claims it
+    assert claim(mail.pk, batch_started) is not None
+
+    # Then no other worker may take it for a whole lease from now
+    mail.refresh_from_db()
+    assert mail.next_attempt_at > timezone.now() + timedelta(seconds=7)
+    assert claim(mail.pk, timezone.now()) is None

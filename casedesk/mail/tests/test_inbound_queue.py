@@ -16,8 +16,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casedesk.conftest import make_agent
+from casedesk.core.lease import lease
 from casedesk.core.schedule import periodic_tasks
-from casedesk.mail.inbound_jobs import LEASE, claim, claim_batch, process_due, process_inbound
+from casedesk.mail.inbound_jobs import (
+    claim,
+    claim_batch,
+    process_claimed,
+    process_due,
+    process_inbound,
+)
 from casedesk.mail.intake import store_raw
 from casedesk.mail.models import InboundMessage
 from casedesk.tickets.models import Ticket
@@ -62,8 +69,38 @@ def test_a_message_is_claimed_by_one_worker_until_its_lease_runs_out(db: Any) ->
     assert inbound.status == "processing"
 
     # And when that worker died, the message is due again once the lease has run out
-    assert claim(inbound.pk, now + LEASE - timedelta(seconds=1)) is False
-    assert claim(inbound.pk, now + LEASE + timedelta(seconds=1)) is True
+    assert claim(inbound.pk, now + lease() - timedelta(seconds=1)) is False
+    assert claim(inbound.pk, now + lease() + timedelta(seconds=1)) is True
+
+
+def test_a_killed_workers_claim_runs_out_with_its_job_lease(db: Any, settings: Any) -> None:
+    # Regression (issue 8.8, found by the soak): a worker SIGKILLed mid-batch left its
+    # claimed messages alone for a fixed ten minutes, long after its job was taken over.
+    settings.CASEDESK_JOB_LEASE_SECONDS = 8
+    inbound = stored()
+    now = timezone.now()
+    assert claim_batch(now) == [inbound.pk]
+
+    # When the worker dies without processing it, another worker gets it one lease later
+    assert claim_batch(now + timedelta(seconds=7)) == []
+    assert claim_batch(now + timedelta(seconds=9)) == [inbound.pk]
+
+
+@needs_ingest
+def test_a_worker_whose_claim_was_taken_over_does_not_ingest_it_again(db: Any) -> None:
+    # Given a message claimed by a slow worker, whose lease ran out, then claimed by another
+    inbound = stored()
+    now = timezone.now()
+    assert claim_batch(now) == [inbound.pk]
+    later = now + lease() + timedelta(seconds=1)
+    assert claim_batch(later) == [inbound.pk]
+
+    # When the second worker processes it, then the slow one reaches it in its batch
+    assert process_claimed([inbound.pk], claimed_until=later + lease()) == ["processed"]
+    assert process_claimed([inbound.pk], claimed_until=now + lease()) == ["skipped"]
+
+    # Then it became one case, once
+    assert Ticket.objects.filter(subject="DNS 2 lets adult sites through").count() == 1
 
 
 @needs_ingest
@@ -141,7 +178,10 @@ def test_quarantine_is_shown_to_admins_and_process_again_after_the_fix(
     raw = client.get(reverse("admin:mail_inboundmessage_raw", args=[inbound.pk]))
     assert raw.status_code == 200
     assert raw["Content-Type"] == "message/rfc822"
-    assert raw["Content-Disposition"] == f'attachment; filename="inbound-{inbound.pk}.eml"'
+    assert raw["Content-Disposition"] == (
+        f"attachment; filename=\"inbound-{inbound.pk}.eml\"; "
+        f"filename*=UTF-8''inbound-{inbound.pk}.eml")
+    assert raw["X-Content-Type-Options"] == "nosniff"
     assert raw.content == QUESTION
 
     # When, the fault fixed, the admin chooses "Process again"

@@ -35,7 +35,7 @@ def body(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def test_an_image_is_shown_inline_with_protective_headers(client, team):
+def test_an_image_is_downloaded_with_protective_headers(client, team):
     owner, teammate, outsider, case = team
     image = case.attachments.get(filename="screen shot.png")
     client.force_login(teammate)
@@ -45,7 +45,8 @@ def test_an_image_is_shown_inline_with_protective_headers(client, team):
     assert response.status_code == 200
     assert body(response) == PNG_BYTES
     assert response["Content-Type"] == "image/png"
-    assert response["Content-Disposition"] == 'inline; filename="screen shot.png"'
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"screen shot.png\"; filename*=UTF-8''screen%20shot.png")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "sandbox"
 
@@ -60,10 +61,12 @@ def test_other_files_are_downloaded_never_shown(client, team):
     text_response = client.get(file_url(case, text))
 
     assert pdf_response["Content-Type"] == "application/pdf"
-    assert pdf_response["Content-Disposition"] == 'attachment; filename="report.pdf"'
+    assert pdf_response["Content-Disposition"] == (
+        "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf")
     # Sent as the type it was checked as, whatever the uploader's browser claimed.
     assert text_response["Content-Type"] == "text/plain"
-    assert text_response["Content-Disposition"] == 'attachment; filename="page.txt"'
+    assert text_response["Content-Disposition"] == (
+        "attachment; filename=\"page.txt\"; filename*=UTF-8''page.txt")
     assert text_response["Content-Security-Policy"] == "sandbox"
     assert body(text_response) == b"<script>alert(1)</script>"
 
@@ -76,7 +79,8 @@ def test_the_name_in_the_url_changes_nothing_that_is_sent(client, team):
     response = client.get(file_url(case, text, name="page.html"))
 
     assert response["Content-Type"] == "text/plain"
-    assert response["Content-Disposition"] == 'attachment; filename="page.txt"'
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"page.txt\"; filename*=UTF-8''page.txt")
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in(client, team):

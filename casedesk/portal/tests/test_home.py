@@ -93,7 +93,7 @@ def test_a_contact_who_sees_only_their_own_cases_gets_no_organization_link(clien
     assert 'href="/cases/?scope=org"' not in page
 
 
-def test_the_article_search_says_nothing_matched_yet(client):
+def test_the_home_search_box_reaches_the_knowledge_base_and_says_when_nothing_matched(client):
     response = client.get("/kb/search/", {"q": "<b>reset password</b>"})
 
     page = html(response)

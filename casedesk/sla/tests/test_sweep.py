@@ -260,12 +260,27 @@ EVERY_30 = [Periodic("sla.sweep", "casedesk.sla.jobs.sweep_due_clocks", timedelt
 def test_the_schedule_enqueues_a_sweep_once_per_interval(db: Any, frozen: Any) -> None:
     assert tick(T0, EVERY_30) == ["sla.sweep"]
     assert tick(later(minutes=0.25), EVERY_30) == []
-    assert tick(later(minutes=0.5), EVERY_30) == ["sla.sweep"]
-
-    assert DBTaskResult.objects.filter(task_path__endswith="sweep_due_clocks").count() == 2
-    assert ScheduledRun.objects.get(name="sla.sweep").next_run_at == later(minutes=1)
     # The queued job is the sweep itself.
     assert run_queued_jobs("sweep_due_clocks")[0]["claimed"] == 0
+    assert tick(later(minutes=0.5), EVERY_30) == ["sla.sweep"]
+
+    assert DBTaskResult.objects.filter(task_path__endswith="sweep_due_clocks").count() == 1
+    assert ScheduledRun.objects.get(name="sla.sweep").next_run_at == later(minutes=1)
+
+
+def test_a_tick_whose_previous_job_still_waits_enqueues_nothing(db: Any, frozen: Any) -> None:
+    # Regression (issue 8.8, found by the soak): with the workers busy, every tick added
+    # another job of each periodic task, and dozens of them queued up behind each other.
+    assert tick(T0, EVERY_30) == ["sla.sweep"]
+
+    # When the next ticks come while that sweep has not started yet
+    assert tick(later(minutes=0.5), EVERY_30) == []
+    assert tick(later(minutes=1), EVERY_30) == []
+
+    # Then one sweep waits, and once it ran the next tick enqueues again
+    assert DBTaskResult.objects.filter(task_path__endswith="sweep_due_clocks").count() == 1
+    run_queued_jobs("sweep_due_clocks")
+    assert tick(later(minutes=1.5), EVERY_30) == ["sla.sweep"]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

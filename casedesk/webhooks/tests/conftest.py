@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,15 +63,24 @@ class Receiver:
         return [r.headers["Casedesk-Event"] for r in self.requests]
 
 
-@pytest.fixture
-def receiver(settings: Any) -> Iterator[Receiver]:
+@contextmanager
+def serving(settings: Any) -> Iterator[Receiver]:
+    """A receiver running, and the settings that let casedesk send to it."""
     settings.CASEDESK_WEBHOOK_ALLOW_PRIVATE = True
     settings.CASEDESK_WEBHOOK_TIMEOUT_SECONDS = 5
     found = Receiver()
     found.thread.start()
-    yield found
-    found.server.shutdown()
-    found.server.server_close()
+    try:
+        yield found
+    finally:
+        found.server.shutdown()
+        found.server.server_close()
+
+
+@pytest.fixture
+def receiver(settings: Any) -> Iterator[Receiver]:
+    with serving(settings) as found:
+        yield found
 
 
 @pytest.fixture
