@@ -19,12 +19,14 @@ Per database, in a fresh data directory (and PostgreSQL database, dropped afterw
 4. Processing: in a separate process (--workers N: N processes at once, each claiming
    its own batches), casedesk.mail.inbound_jobs.process_due, batch after batch until
    nothing is due: messages per second through parsing, threading and storing, CPU
-   milliseconds per message, and that process's memory once 20% of the messages were done
-   and at the end. Memory must not grow with the number of messages, so the table shows
-   Python's resident heap: anonymous memory minus SQLite's own allocations (its page
-   cache, which fills up to cache_size, 64 MB, as the database grows, then stays); the
-   details add SQLite's cache, the file-backed pages (SQLite's mmap of the database) and
-   the peak RSS.
+   milliseconds per message (of the processing processes and, on PostgreSQL, of their
+   server backends; with the rate one core would reach at that cost and the load average,
+   as wall time on a shared machine says little), and that process's memory once 20% of
+   the messages were done and at the end. Memory must not grow with the number of
+   messages, so the table shows Python's resident heap: anonymous memory minus SQLite's
+   own allocations (its page cache, which fills up to cache_size, 64 MB, as the database
+   grows, then stays); the details add SQLite's cache, the file-backed pages (SQLite's
+   mmap of the database) and the peak RSS.
 5. Import: a fresh database prepared the same way, the same generator (same seed; the
    replies point at this database's acknowledgements), written to an mbox, stored by
    `casedesk mail-import` (process start-up included), then processed as in 4.
@@ -162,6 +164,42 @@ def memory_text(memory: dict[str, Any] | None) -> str:
             f"SQLite cache (anonymous), {memory.get('file_mb')} MB file-backed")
 
 
+def _server_cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system) used so far by the PostgreSQL backend serving this
+    process's connection (same machine, read from /proc); 0 when there is none (SQLite,
+    which runs inside this process and is counted in its own CPU time)."""
+    if pid is None:
+        return 0.0
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_pid() -> int | None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def cpu_figures(done: int, client_s: float, server_s: float) -> dict[str, Any]:
+    """CPU per message of every process involved (this one, and its PostgreSQL backend),
+    and the rate one core would reach at that cost: unlike wall time, barely moved by the
+    other programs sharing the machine."""
+    total = client_s + server_s
+    per_message = total * 1000 / done if done else None
+    return {"cpu_s": round(client_s, 2), "server_cpu_s": round(server_s, 2),
+            "cpu_ms_per_message": round(client_s * 1000 / done, 2) if done else None,
+            "total_cpu_ms_per_message": round(per_message, 2) if per_message else None,
+            "one_core_per_s": round(1000 / per_message, 1) if per_message else None}
+
+
 def drain(mark: int) -> dict[str, Any]:
     """Process everything due, batch after batch; peak RSS, and resident memory split,
     once `mark` messages are done and at the end."""
@@ -170,6 +208,8 @@ def drain(mark: int) -> dict[str, Any]:
     from casedesk.mail.inbound_jobs import process_due
 
     connection.ensure_connection()
+    backend = _backend_pid()
+    server0 = _server_cpu_s(backend)
     rss_start = _rss_mb()
     done, rss_mark, memory_mark = 0, None, None
     counts: dict[str, int] = {}
@@ -185,10 +225,11 @@ def drain(mark: int) -> dict[str, Any]:
             rss_mark, memory_mark = _rss_mb(), _memory()
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
+    server = _server_cpu_s(backend) - server0
     return {"processed": done, "seconds": round(seconds, 2),
             "per_s": round(done / seconds, 1) if seconds else 0.0,
-            "cpu_s": round(cpu, 2), "cpu_ms_per_message": round(cpu * 1000 / done, 2)
-            if done else None, "counts": counts, "started": started, "ended": time.time(),
+            **cpu_figures(done, cpu, server), "load": os.getloadavg()[0],
+            "counts": counts, "started": started, "ended": time.time(),
             "rss_start_mb": rss_start, "rss_mark_mb": rss_mark, "rss_mark_at": mark,
             "rss_end_mb": _rss_mb(), "memory_mark": memory_mark, "memory_end": _memory()}
 
@@ -218,14 +259,15 @@ def drain_parallel(target: Any, mark: int, workers: int) -> dict[str, Any]:
     done = sum(p["processed"] for p in parts)
     seconds = max(p["ended"] for p in parts) - min(p["started"] for p in parts)
     cpu = sum(p["cpu_s"] for p in parts)
+    server = sum(p.get("server_cpu_s", 0.0) for p in parts)
     counts: dict[str, int] = {}
     for part in parts:
         for key, value in part["counts"].items():
             counts[key] = counts.get(key, 0) + value
     biggest = max(parts, key=lambda p: p["rss_end_mb"])
     return {**biggest, "workers": workers, "processed": done, "seconds": round(seconds, 2),
-            "per_s": round(done / seconds, 1) if seconds else 0.0, "cpu_s": round(cpu, 2),
-            "cpu_ms_per_message": round(cpu * 1000 / done, 2) if done else None,
+            "per_s": round(done / seconds, 1) if seconds else 0.0,
+            **cpu_figures(done, cpu, server), "load": max(p.get("load", 0) for p in parts),
             "counts": counts, "per_worker": [p["processed"] for p in parts]}
 
 
@@ -541,8 +583,13 @@ def report(rows: list[dict[str, Any]]) -> None:
                   f"({d['cpu_s']} s CPU in the processing process), {d['counts']}; peak RSS "
                   f"{d['rss_start_mb']} MB at start, {d['rss_mark_mb']} MB at "
                   f"{d['rss_mark_at']:,} messages, {d['rss_end_mb']} MB at {d['processed']:,}"
-                  f"; {d.get('workers', 1)} worker(s), {d.get('cpu_ms_per_message')} ms CPU "
-                  f"per message\n      resident at {d['rss_mark_at']:,}: "
+                  f"; {d.get('workers', 1)} worker(s)\n      CPU per message: "
+                  f"{d.get('cpu_ms_per_message')} ms in casedesk + "
+                  f"{d.get('server_cpu_s', 0) * 1000 / max(d['processed'], 1):.2f} ms in "
+                  f"PostgreSQL = {d.get('total_cpu_ms_per_message')} ms, so "
+                  f"{d.get('one_core_per_s')} messages/s on one core (target "
+                  f"{TARGET_PER_S:g}: <= {1000 / TARGET_PER_S:.1f} ms); load average "
+                  f"{d.get('load', 0):.1f} at the end\n      resident at {d['rss_mark_at']:,}: "
                   f"{memory_text(d.get('memory_mark'))}; at the end: "
                   f"{memory_text(d.get('memory_end'))}")
         print(f"   {r['db']} mix: {r['mix']}, {r['attachments']} with a PNG, "

@@ -36,11 +36,15 @@ log = logging.getLogger(__name__)
 BATCH = 100
 # Raw bytes claimed at once: a batch of 25 MB messages is parsed a few at a time.
 BATCH_BYTES = 32 * 1024 * 1024
-# Messages ingested per transaction on SQLite: a message's own claim, re-read, BEGIN and
-# COMMIT cost about a fifth of storing a reply. 25 of them hold the write lock for about
-# 0.1 s. SQLite has one lock for the whole database, so a batch cannot deadlock; on
-# PostgreSQL it could (see messages_per_transaction).
+# Messages ingested per transaction: a message's own claim, re-read, BEGIN and COMMIT
+# cost about a fifth of storing a reply (and on PostgreSQL each COMMIT waits for its WAL
+# flush). 25 of them hold the write lock (SQLite) or the Case ID counter (PostgreSQL) for
+# about 0.1 s. SQLite has one lock for the whole database, so a batch cannot deadlock;
+# PostgreSQL batches queue on BATCH_LOCK (see batch_lock).
 TRANSACTION_MESSAGES = 25
+# The PostgreSQL advisory lock (one bigint key, ours: "casedesk inbound") that an ingest
+# batch holds for its whole transaction.
+BATCH_LOCK = 0x6361_7365_6465_736B
 REASON_CHARS = 300
 # A message that met a deadlock or a lock timeout is due again at once, this many times,
 # before it is quarantined like any other failure.
@@ -128,8 +132,8 @@ def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> li
     lease ran out and that another worker claimed since is skipped, not ingested twice.
 
     Every message is parsed first, outside any transaction (on SQLite a transaction holds
-    the one write lock). Then the whole batch is ingested in ONE transaction (on SQLite; see
-    messages_per_transaction), each message in a savepoint of its own: one commit per
+    the one write lock). Then the whole batch is ingested in ONE transaction (on
+    PostgreSQL under batch_lock), each message in a savepoint of its own: one commit per
     batch instead of per message. A message that fails is rolled back to its savepoint and
     quarantined in the same transaction; the others keep what they did. Should the batch
     transaction itself fail (the connection lost, a failed commit, a deadlock), nothing of
@@ -156,6 +160,7 @@ def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> li
     if len(work) > 1:
         try:
             with transaction.atomic():
+                batch_lock()
                 batch = {pk: ingest_one(pk, attempts, parsed, claimed_until)
                          for pk, attempts, parsed in work}
         except Exception as exc:  # noqa: BLE001 - retried one by one below
@@ -189,12 +194,21 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
-def messages_per_transaction() -> int:
-    """On PostgreSQL, one message per transaction: a batch would hold the Case ID
-    counter's and its cases' row locks across messages, and two workers would deadlock
-    (one holds the counter and waits for a case the other holds while waiting for the
-    counter). There, batching is in the claim and the read of the raw bytes."""
-    return TRANSACTION_MESSAGES if connection.vendor == "sqlite" else 1
+def batch_lock() -> None:
+    """On PostgreSQL, wait until no other ingest batch runs, for the rest of this
+    transaction. A batch holds the Case ID counter's and its cases' row locks across its
+    messages, in the order its messages come: two batches at once would deadlock (one
+    holds the counter and waits for a case the other holds while waiting for the
+    counter). Taken first, before any row lock, this lock lets one batch at a time write
+    (as SQLite's one write lock does); the workers still parse in parallel, outside it.
+
+    A batch can still meet a deadlock with a transaction that does not take this lock (an
+    agent merging two cases the batch replies to): PostgreSQL aborts one of them, and a
+    failed batch is processed again one message per transaction (process_claimed), so
+    nothing is lost, only batched."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BATCH_LOCK])
 
 
 def still_ours(inbound_id: int, claimed_until: datetime) -> bool:
@@ -266,7 +280,7 @@ def process_due(now: datetime | None = None, limit: int = BATCH) -> dict[str, in
     now = now or timezone.now()
     counts: dict[str, int] = {}
     ids = claim_batch(now, limit)
-    size = messages_per_transaction()
+    size = TRANSACTION_MESSAGES
     for start in range(0, len(ids), size):
         for status in process_claimed(ids[start:start + size], claimed_until=now + lease()):
             counts[status] = counts.get(status, 0) + 1

@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy
 
 from casedesk.accounts.actions import get_or_create_contact
 from casedesk.accounts.models import User, normalize_email
+from casedesk.core import rows
 from casedesk.core.choices import Priority
 from casedesk.core.files import CheckedFile, check_upload
 from casedesk.mail.actions import queue_mail, support_address
@@ -239,8 +240,7 @@ def acknowledgements_allowed(address: str) -> bool:
 def user_by_email(address: str) -> User | None:
     """The account with this (normalized) address, if any. In SQL, like
     ticket_by_headers: every received message reads it."""
-    table = connection.ops.quote_name(User._meta.db_table)
-    found = list(User.objects.raw(f"SELECT * FROM {table} WHERE email = %s", [address]))  # noqa: S608
+    found = rows.select(User, "email = %s", [address])
     return found[0] if found else None
 
 

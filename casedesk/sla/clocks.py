@@ -52,10 +52,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from casedesk.accounts.models import User
+from casedesk.core import rows
 from casedesk.core.choices import Priority
 from casedesk.sla import calendar as sla_calendar
 from casedesk.sla.models import Clock, Plan
@@ -115,18 +116,17 @@ def iso(value: datetime | None) -> str | None:
 
 def _event(ticket: Ticket, event_kind: str, at: datetime, actor: User | None = None, /,
            **data: Any) -> Event:
-    return Event.objects.create(ticket=ticket, kind=event_kind, actor=actor, data=data,
-                                created_at=at)
+    return rows.insert(Event(ticket=ticket, kind=event_kind, actor=actor, data=data,
+                             created_at=at))
 
 
 def _live(ticket: Ticket) -> dict[str, Clock]:
     """The case's live clocks by kind, oldest first. Written out in SQL: every reply and
     status change reads them, and compiling the ORM's query cost twenty times running it.
     Their plans come from the terms cache when needed (_plan)."""
-    table = connection.ops.quote_name(Clock._meta.db_table)
-    return {c.kind: c for c in Clock.objects.raw(
-        f"SELECT * FROM {table} WHERE ticket_id = %s AND met_at IS NULL "  # noqa: S608
-        "AND cancelled_at IS NULL ORDER BY started_at, id", [ticket.pk],
+    return {c.kind: c for c in rows.select(
+        Clock, "ticket_id = %s AND met_at IS NULL AND cancelled_at IS NULL", [ticket.pk],
+        tail=" ORDER BY started_at, id",
     )}
 
 
