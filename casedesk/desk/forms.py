@@ -11,7 +11,8 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import Q
-from django.utils.html import escape
+from django.forms.utils import flatatt
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,18 @@ def options_html(options: list[tuple[str, str]], current: Any) -> SafeString:
     html = html.replace(f'<option value="{chosen}">', f'<option value="{chosen}" selected>', 1)
     # Safe: every value and label is escaped in _unselected_options.
     return mark_safe(html)  # noqa: S308
+
+
+class OptionsSelect(forms.Select):
+    """A <select> whose options come from options_html instead of a template per option:
+    the case page's assignee select (200 agents) cost almost half of the page's CPU."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
+               renderer: Any = None) -> SafeString:
+        final_attrs = {"name": name, **self.build_attrs(self.attrs, attrs)}
+        options = [(str(v), str(label)) for v, label in self.choices]
+        return format_html("<select{}>{}</select>", flatatt(final_attrs),
+                           options_html(options, value))
 
 
 class KnownChoiceField(forms.TypedChoiceField):
@@ -352,7 +365,7 @@ class UpdateForm(forms.Form):
     priority = forms.TypedChoiceField(label=_("Priority"), coerce=int, choices=Priority.choices)
     assignee = AgentChoiceField(
         label=_("Assignee"), queryset=User.objects.none(), required=False,
-        empty_label=_("Unassigned"),
+        empty_label=_("Unassigned"), widget=OptionsSelect,
     )
 
     def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
