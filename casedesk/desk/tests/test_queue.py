@@ -258,3 +258,31 @@ def test_a_case_id_outside_the_view_is_offered_as_a_link(agent_client, cases):
     assert f'href="/desk/cases/{closed.pk}/"' in html
     missing = agent_client.get(reverse("desk:queue"), {"q": "999999"}).content.decode()
     assert "exists but is not in this list" not in missing
+
+
+def test_the_organization_filter_keeps_the_choice_and_follows_a_rename(agent_client, cases):
+    org = make_org("Desert Telecom")
+    make_org("Oasis <Hosting>")
+    url = reverse("desk:queue")
+
+    first = agent_client.get(url, {"organization": org.pk}).content.decode()
+    org.name = "Desert Telecom & Cloud"
+    org.save()
+    renamed = agent_client.get(url).content.decode()
+
+    assert f'<option value="{org.pk}" selected>Desert Telecom</option>' in first
+    assert "Oasis &lt;Hosting&gt;" in first
+    assert "Desert Telecom &amp; Cloud</option>" in renamed
+    assert f'<option value="{org.pk}" selected>' not in renamed
+
+
+def test_a_deleted_organization_is_no_longer_a_valid_filter(agent_client, cases):
+    org = make_org("Gone Soon")
+    pk, url = org.pk, reverse("desk:queue")
+    assert agent_client.get(url, {"organization": pk}).status_code == 200
+    org.delete()
+
+    html = agent_client.get(url, {"organization": pk}).content.decode()
+
+    assert "Gone Soon" not in html
+    assert re.search(r'<p class="error" role="alert">Select a valid choice', html)

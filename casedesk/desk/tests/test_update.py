@@ -185,3 +185,15 @@ def test_a_case_of_a_deactivated_agent_keeps_them_until_someone_reassigns_it(
     assert events(ticket, "assignee") == [
         (None, leaver.email), (leaver.email, "sam@casedesk.example")
     ]
+
+
+def test_the_assignee_select_marks_the_assignee_and_escapes_names(agent_client, contact):
+    odd = make_agent(full_name="Noor <b>&</b> Co")
+    ticket = make_case(contact).ticket
+    post_update(agent_client, ticket, assignee=odd.pk)
+
+    html = agent_client.get(reverse("desk:case", args=[ticket.pk])).content.decode()
+
+    select = html.split('name="assignee">')[1].split("</select>")[0]
+    assert f'<option value="{odd.pk}" selected>Noor &lt;b&gt;&amp;&lt;/b&gt; Co</option>' in select
+    assert '<option value="">Unassigned</option>' in select
