@@ -28,6 +28,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.http import HttpRequest, HttpResponse
 
@@ -176,6 +177,8 @@ def _fields(sender: type[models.Model], watch: Watch) -> list[models.Field[Any, 
 def _value(field: models.Field[Any, Any], value: Any) -> Any:
     if field.name in SECRET_FIELDS:
         return HIDDEN if value else ""
+    if isinstance(value, FieldFile):
+        return value.name or ""  # a file (the site's logo) is recorded by its stored name
     return value
 
 
