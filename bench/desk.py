@@ -219,6 +219,16 @@ def prepared(vendor: str, cases: int, pg_name: str = "",
         summary = db.catch_up(summary)
         summary["db_mb"] = db.size_mb()
         return db, summary, False
+    existing = db.count() if vendor == "postgres" and pg_name else None
+    if existing:
+        # A database the caller named, holding cases the bench has no record of seeding
+        # (its seed.json is gone with a checkout): never drop it without being told.
+        raise BenchError(
+            f"PostgreSQL database {db.pg_name} holds {existing:,} cases, but there is no "
+            f"seed summary for it at {db.summary_path}: not dropping it. Drop it yourself "
+            f"(dropdb -h 127.0.0.1 -U postgres {db.pg_name}) to seed it again, or name "
+            "another database with --pg-name."
+        )
     print(f"-- {vendor}: seeding {cases:,} cases (casedesk bench-seed)", flush=True)
     return db, db.seed(), True
 
