@@ -19,6 +19,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from casedesk.accounts.throttle import client_address
 from casedesk.api.base import ApiView, make_cursor, page_links, page_size, read_cursor
 from casedesk.api.cases import bad_cursor, iso
 from casedesk.api.serializers import KbArticlePageSerializer, KbArticleSerializer
@@ -86,7 +87,7 @@ class KbView(ApiView):
     def rate_subject(self, request: Request) -> str | None:
         subject = super().rate_subject(request)
         if subject is None:
-            return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+            return f"ip:{client_address(request._request)}"
         return subject
 
     def articles(self) -> QuerySet[Article]:

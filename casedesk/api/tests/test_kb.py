@@ -192,5 +192,21 @@ def test_visitors_are_rate_limited_by_address(settings: Any, shelf: dict[str, Ar
     assert "address may make 2 requests a minute" in body["detail"]
 
 
+def test_behind_a_trusted_proxy_each_visitor_has_their_own_allowance(
+    settings: Any, shelf: dict[str, Article]
+) -> None:
+    from ipaddress import ip_network
+
+    from django.test import Client
+
+    settings.CASEDESK_API_RATE_LIMIT = 1
+    settings.CASEDESK_TRUSTED_PROXIES = [ip_network("10.0.0.0/24")]
+    proxy = Client(REMOTE_ADDR="10.0.0.2")
+
+    assert proxy.get(LIST, HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 200
+    assert proxy.get(LIST, HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 200
+    problem(proxy.get(LIST, HTTP_X_FORWARDED_FOR="203.0.113.5"), 429)
+
+
 def test_a_bad_token_is_refused_even_where_none_is_needed(shelf: dict[str, Article]) -> None:
     problem(Api("not-a-token").get(LIST), 401)
