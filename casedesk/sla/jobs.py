@@ -86,12 +86,14 @@ class Batch:
 
 
 def due_clocks(now: datetime, size: int) -> QuerySet[Clock]:
-    """The next `size` clocks with work due at `now`, oldest due first, claimed (see the
-    module's docstring) until the caller's transaction ends."""
+    """The next `size` clocks with work due at `now`, oldest due first (then oldest
+    clock, so that cases due together are claimed and listed in the order they were
+    opened, on every database), claimed (see the module's docstring) until the caller's
+    transaction ends."""
     clocks = (
         Clock.objects.filter(next_check_at__lte=now)
         .select_related("ticket", "ticket__assignee", "plan")
-        .order_by("next_check_at")
+        .order_by("next_check_at", "pk")
     )
     if connection.features.has_select_for_update_skip_locked:
         clocks = clocks.select_for_update(skip_locked=True, of=("self", "ticket"))
