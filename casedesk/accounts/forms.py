@@ -23,8 +23,9 @@ from django.utils.translation import gettext_lazy as _
 from casedesk.accounts import twofactor
 from casedesk.accounts.actions import reset_password
 from casedesk.accounts.models import User, language_for, normalize_email
-from casedesk.accounts.throttle import client_address, reset_throttle, signin_throttle
+from casedesk.accounts.throttle import reset_throttle, signin_throttle
 from casedesk.core.format import duration_text, duration_text_lazy
+from casedesk.core.net import client_address
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
 

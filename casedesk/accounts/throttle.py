@@ -14,40 +14,13 @@ not an account has it: a lockout tells a stranger nothing about who has an accou
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 
 from casedesk.accounts.models import normalize_email
-
-
-def client_address(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or, when that is a trusted reverse proxy (CASEDESK_TRUSTED_PROXIES),
-    the nearest address in X-Forwarded-For that is not one: the rest of the header is
-    whatever the client wrote, and a client could otherwise choose its own address."""
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
-    trusted = settings.CASEDESK_TRUSTED_PROXIES
-    if not trusted or not _is_in(remote, trusted):
-        return remote
-    forwarded = [
-        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    ]
-    for candidate in reversed(forwarded):
-        if candidate and not _is_in(candidate, trusted):
-            return candidate
-    return remote
-
-
-def _is_in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
 
 
 @dataclass(frozen=True)

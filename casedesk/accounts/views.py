@@ -44,8 +44,9 @@ from casedesk.accounts.forms import (
 )
 from casedesk.accounts.middleware import VERIFIED
 from casedesk.accounts.models import SecurityPolicy, User, known_languages
-from casedesk.accounts.throttle import client_address, signin_throttle
+from casedesk.accounts.throttle import signin_throttle
 from casedesk.core.middleware import saved_language
+from casedesk.core.net import client_address
 
 EMAIL_BACKEND = "casedesk.accounts.backends.EmailBackend"
 

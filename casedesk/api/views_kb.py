@@ -19,10 +19,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from casedesk.accounts.throttle import client_address
 from casedesk.api.base import ApiView, make_cursor, page_links, page_size, read_cursor
 from casedesk.api.cases import bad_cursor, iso
 from casedesk.api.serializers import KbArticlePageSerializer, KbArticleSerializer
+from casedesk.core.net import client_address
 from casedesk.kb.access import get_article_for_reader, is_agent, openable_articles
 from casedesk.kb.find import scope as search_scope
 from casedesk.kb.index import ARTICLE

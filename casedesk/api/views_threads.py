@@ -33,11 +33,11 @@ from casedesk.api.serializers import (
 )
 from casedesk.api.views_cases import CASE_ID, uploads
 from casedesk.core.downloads import file_response
+from casedesk.core.net import client_address
 from casedesk.desk.queue import after
 from casedesk.escalation.actions import EscalationRefused, escalate
 from casedesk.escalation.forms import PHONE_CHARACTERS
 from casedesk.escalation.models import Escalation, with_level_names
-from casedesk.escalation.views import client_ip
 from casedesk.escalation.widget import RateLimited, request_by_contact
 from casedesk.tickets.access import get_attachment
 from casedesk.tickets.actions import ActionError, add_message
@@ -219,7 +219,7 @@ class EscalationList(ApiView):
                 )
             else:
                 escalation = request_by_contact(person, case_id=ticket.pk, reason=reason,
-                                                ip=client_ip(request._request))
+                                                ip=client_address(request._request) or None)
         except RateLimited as exc:
             raise Problem(429, str(exc), headers={"Retry-After": "3600"}) from None
         except EscalationRefused as exc:

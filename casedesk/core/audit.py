@@ -32,6 +32,8 @@ from django.db.models.fields.files import FieldFile
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.http import HttpRequest, HttpResponse
 
+from casedesk.core.net import client_address
+
 logger = logging.getLogger(__name__)
 
 current_request: ContextVar[HttpRequest | None] = ContextVar(
@@ -130,7 +132,7 @@ def record_audit(
     request = request if request is not None else current_request.get()
     if actor is None:
         actor = _actor(request)
-    address = request.META.get("REMOTE_ADDR") or None if request is not None else None
+    address = (client_address(request) or None) if request is not None else None
     return AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_email=getattr(actor, "email", "") or "",

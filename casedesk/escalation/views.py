@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from casedesk.accounts.models import User
+from casedesk.core.net import client_address
 from casedesk.tickets.models import Ticket
 
 from .actions import EscalationRefused, check_escalation
@@ -35,12 +36,6 @@ from .widget import (
 def _see_other(url: str) -> HttpResponseRedirect:
     # 303: the browser follows the POST with a GET, so reloading never sends twice.
     return HttpResponseRedirect(url, status=303)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a proxy we
-    # trust sets it, and this address is kept for the record, not for decisions.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def done_message(escalation: Escalation) -> str:
@@ -70,7 +65,7 @@ def widget(request: HttpRequest) -> HttpResponse:
     if not signed_in:
         request_by_visitor(
             case_id=data["case_id"], email=data["email"], reason=data["reason"],
-            ip=client_ip(request),
+            ip=client_address(request) or None,
         )
         return _see_other(reverse("escalation:sent"))
     person: User = user  # type: ignore[assignment]
@@ -82,7 +77,8 @@ def widget(request: HttpRequest) -> HttpResponse:
         return render(request, "escalation/widget.html", {"form": form})
     try:
         escalation = request_by_contact(
-            person, case_id=data["case_id"], reason=data["reason"], ip=client_ip(request)
+            person, case_id=data["case_id"], reason=data["reason"],
+            ip=client_address(request) or None,
         )
     except NotYourCase as exc:
         form.add_error("case_id", str(exc))

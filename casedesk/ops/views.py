@@ -9,12 +9,12 @@ no session is opened, and no redirect to HTTPS gets in the way; they are in the 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from casedesk.core.net import client_ip
 from casedesk.ops import metrics
 from casedesk.ops.probes import readiness
 
@@ -44,12 +44,9 @@ def metrics_allowed(request: HttpRequest) -> bool:
         given = request.headers.get("Authorization", "")
         if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             return True
-    try:
-        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
+    client = client_ip(request)
+    if client is None:
         return False
-    if client.version == 6 and client.ipv4_mapped:
-        client = client.ipv4_mapped
     return any(client in network for network in settings.CASEDESK_METRICS_ALLOWED_NETWORKS)
 
 

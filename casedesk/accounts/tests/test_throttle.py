@@ -16,8 +16,8 @@ from django.contrib.auth import get_user
 from django.test import RequestFactory
 from django.urls import reverse
 
-from casedesk.accounts.throttle import client_address
 from casedesk.conftest import PASSWORD, make_agent, make_contact, make_org
+from casedesk.core.net import client_address
 from casedesk.mail.models import OutboundMail
 from casedesk.ops.tests.test_redis import redis_url  # noqa: F401 - the fixture
 
@@ -198,6 +198,19 @@ def test_the_client_address_comes_from_a_trusted_proxy_only(settings):
     # The client's own claim (10.9.9.9) is left of what the proxy saw: it is ignored
     assert client_address(proxied) == "203.0.113.5"
     assert client_address(untrusted) == "10.0.1.2"
+
+
+def test_a_forwarded_value_that_is_not_an_address_is_not_believed(settings):
+    factory = RequestFactory()
+    settings.CASEDESK_TRUSTED_PROXIES = [ip_network("10.0.0.0/24")]
+
+    garbage = factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="<script>, x")
+    nothing = factory.get("/", REMOTE_ADDR="")
+
+    # The proxy is the last hop anyone can vouch for; no address at all is "" (not a
+    # string the audit history or an escalation record would refuse to store)
+    assert client_address(garbage) == "10.0.0.2"
+    assert client_address(nothing) == ""
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")

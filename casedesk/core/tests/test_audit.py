@@ -84,6 +84,19 @@ def test_any_model_added_and_deleted_in_the_admin_is_recorded(client, boss):
     assert not Category.objects.filter(name="Billing").exists()
 
 
+def test_behind_a_trusted_proxy_the_visitor_is_recorded_not_the_proxy(client, boss, settings):
+    from ipaddress import ip_network
+
+    settings.CASEDESK_TRUSTED_PROXIES = [ip_network("10.0.0.0/24")]
+    client.force_login(boss)
+
+    client.post(reverse("admin:tickets_category_add"),
+                {"name": "Billing", "description": "", "position": 3, "is_active": "on"},
+                REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"10.9.9.9, {ADDRESS}")
+
+    assert latest(object_type="tickets.category", action="create").address == ADDRESS
+
+
 def test_the_admin_shows_the_history_read_only(client, boss):
     record_audit(boss, "2fa.enable", boss, {})
     client.force_login(boss)

@@ -105,3 +105,21 @@ def test_queue_sla_and_mail_figures_come_from_the_database(
     assert figures[("casedesk_inbound_mail_accepted_total", ())] == 2
     assert figures[("casedesk_inbound_mail_quarantined_total", ())] == 1
     assert figures[("casedesk_database_up", ())] == 1
+
+
+def test_behind_a_trusted_proxy_metrics_judge_the_visitor_not_the_proxy(
+    db: Any, client: Client, settings: Any
+) -> None:
+    import ipaddress
+
+    # Given a reverse proxy on loopback, which the default allow-list (loopback) admits
+    settings.CASEDESK_TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
+
+    # When a visitor from outside comes through it, and a scraper on loopback directly
+    outside = client.get("/metrics", REMOTE_ADDR="127.0.0.1",
+                         HTTP_X_FORWARDED_FOR="203.0.113.9")
+    local = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
+
+    # Then only the scraper reads the metrics
+    assert outside.status_code == 403
+    assert local.status_code == 200
