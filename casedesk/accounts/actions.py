@@ -17,7 +17,6 @@ from casedesk.accounts.models import (
     Organization,
     User,
     hash_token,
-    language_for,
     normalize_email,
 )
 from casedesk.mail.actions import queue_mail
@@ -81,7 +80,7 @@ def invite(user: User, *, reason: str = "first_case", case_id: int | None = None
     queue_mail(
         kind=OutboundMail.Kind.INVITATION,
         to=user.email,
-        language=language_for(user),
+        reader=user,
         subject=_("Your invitation to the support portal"),
         template="accounts/mail/invitation.txt",
         context={

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts import twofactor
 from casedesk.accounts.actions import reset_password
-from casedesk.accounts.models import User, language_for, normalize_email
+from casedesk.accounts.models import User, normalize_email
 from casedesk.accounts.throttle import reset_throttle, signin_throttle
 from casedesk.core.format import duration_text, duration_text_lazy
 from casedesk.core.net import client_address
@@ -252,7 +252,7 @@ class PasswordResetForm(DjangoPasswordResetForm):
         queue_mail(
             kind=OutboundMail.Kind.PASSWORD_RESET,
             to=to_email,
-            language=language_for(user),
+            reader=user,
             subject=(
                 _("Reset your support portal password") if user.has_usable_password()
                 else _("Set your support portal password")

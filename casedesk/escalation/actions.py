@@ -21,7 +21,7 @@ from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casedesk.accounts.models import User, language_for
+from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
@@ -274,7 +274,7 @@ def tell_customer(escalation: Escalation, ticket: Ticket, level: Level) -> None:
         headers["References"] = latest
     queue_mail(
         kind=OutboundMail.Kind.OTHER, ticket=ticket, to=ticket.requester.email,
-        cc=ticket.cc_list(), language=language_for(ticket.requester),
+        cc=ticket.cc_list(), reader=ticket.requester,
         subject=case_subject(ticket), template="escalation/mail/customer.txt",
         context={"escalation": escalation, "ticket": ticket, "level": level,
                  "requester": ticket.requester},

@@ -21,7 +21,7 @@ from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from casedesk.accounts.models import User, hash_token, language_for, normalize_email
+from casedesk.accounts.models import User, hash_token, normalize_email
 from casedesk.core.models import SiteConfiguration
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
@@ -112,7 +112,7 @@ def queue_confirmation(ticket: Ticket, token: str, reason: str) -> None:
     link = settings.CASEDESK_BASE_URL + reverse("escalation:confirm", args=[token])
     queue_mail(
         kind=OutboundMail.Kind.OTHER, ticket=ticket, to=ticket.requester.email,
-        language=language_for(ticket.requester),
+        reader=ticket.requester,
         subject=format_lazy(_("{case}: confirm the escalation"), case=case_subject(ticket)),
         template="escalation/mail/confirm.txt",
         context={

@@ -9,11 +9,12 @@ from django.conf import settings
 from django.core.mail import make_msgid
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from casedesk.accounts.models import User, language_for, normalize_email
 from casedesk.core import rows
+from casedesk.core.middleware import reader_zone
 from casedesk.core.models import SiteConfiguration
 from casedesk.mail.models import OutboundMail
 
@@ -51,13 +52,12 @@ def mail_cc(to: str, addresses: Iterable[str]) -> list[str]:
     return [a for a in wanted if a not in bouncing]
 
 
-def recipient_language(address: str) -> str:
-    """The language of the person at `address`, when we know them; else the site's."""
-    user = (
+def person_at(address: str) -> User | None:
+    """The account at `address`, with its organization (their language and time zone)."""
+    return (
         User.objects.select_related("organization")
         .filter(email=normalize_email(address)).first()
     )
-    return language_for(user)
 
 
 def html_template_for(template: str) -> str:
@@ -90,12 +90,16 @@ def queue_mail(
     message_id: str | None = None,
     language: str | None = None,
     cc: Iterable[str] = (),
+    reader: User | None = None,
 ) -> OutboundMail:
     """Render `template` (a .txt under templates/) and its HTML twin (the .html beside it,
     or mail/text.html showing the text, escaped) and store the message for delivery.
 
     Body, HTML and subject are rendered in `language` (a code of settings.LANGUAGES; by
-    default the language of the person at `to`, casedesk.accounts.models.language_for).
+    default the language of the person at `to`, casedesk.accounts.models.language_for),
+    with times in that person's zone (never the zone of whoever's request caused the mail:
+    an agent in Cairo answering must not send a customer in Dubai Cairo's times). `reader`
+    is the person at `to` when the caller has them at hand, which saves looking them up.
     Pass the subject and any label in the context as lazy translations (gettext_lazy,
     format_lazy) so they are translated here, not in the caller's language. `cc` (a case's
     CC list) is filtered by mail_cc.
@@ -106,7 +110,9 @@ def queue_mail(
     """
     known = {code for code, _name in settings.LANGUAGES}
     if language not in known:
-        language = recipient_language(to)
+        if reader is None:
+            reader = person_at(to)
+        language = language_for(reader)
     config = SiteConfiguration.current()
     full_context = {
         "base_url": settings.CASEDESK_BASE_URL,
@@ -114,7 +120,7 @@ def queue_mail(
         "support_phone": config.support_phone,
         **context,
     }
-    with translation.override(language):
+    with translation.override(language), timezone.override(reader_zone(reader)):
         rendered_subject = str(subject)
         body = render_to_string(template, full_context)
         html = render_to_string(

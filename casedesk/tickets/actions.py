@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casedesk.accounts.actions import get_or_create_contact, invite, needs_invitation
-from casedesk.accounts.models import User, language_for
+from casedesk.accounts.models import User
 from casedesk.core import rows
 from casedesk.core.choices import Priority
 from casedesk.core.files import CheckedFile
@@ -275,7 +275,7 @@ def queue_acknowledgement(
         ticket=ticket,
         to=requester.email,
         cc=ticket.cc_list(),
-        language=language_for(requester),
+        reader=requester,
         subject=case_subject(ticket),
         template="tickets/mail/acknowledgement.txt",
         context={
@@ -484,7 +484,7 @@ def queue_reply_mail(ticket: Ticket, message: Message, attachments: list[Attachm
         ticket=ticket,
         to=ticket.requester.email,
         cc=ticket.cc_list(),
-        language=language_for(ticket.requester),
+        reader=ticket.requester,
         subject=case_subject(ticket),
         template="tickets/mail/reply.txt",
         context={"ticket": ticket, "message": message, "attachments": attachments},

@@ -199,6 +199,25 @@ def test_the_levels_contacts_and_the_assignee_get_the_case_who_why_and_where(
         assert "Assigned to:  Sami Senior <sami@casedesk.example>" in body
 
 
+def test_each_person_told_reads_the_time_in_their_own_zone(levels, case, contact, new_mail):
+    from django.utils import timezone
+
+    # Given the senior on shift reads times in Cairo, and the escalating customer's request
+    # runs in Dubai's zone (what the web request activated for them)
+    senior = around_the_clock(make_agent(full_name="Sami Senior", email="sami@casedesk.example",
+                                         time_zone="Africa/Cairo"))
+    level(2).team.add(senior)
+    new_mail()
+
+    with time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=UTC), tick=False), \
+            timezone.override("Asia/Dubai"):
+        escalate(case.pk, source="portal", reason="No answer", actor=contact)
+
+    # Then the senior's mail says 12:00 in Cairo, not 14:00 in Dubai; the level's shared
+    # address (no account) reads the site's zone
+    assert "2 Mar 2026, 12:00 EET" in text(to(new_mail(), "sami@casedesk.example")[0])
+
+
 def test_the_customer_is_told_the_new_level_and_its_contact(levels, case, contact, new_mail):
     new_mail()
 
