@@ -115,10 +115,15 @@ class DatabaseCollector(Collector):
             lag.add_metric([queue], (now - since).total_seconds() if since else 0.0)
         yield lag
 
-        sla = Clock.objects.values("kind").annotate(
-            warnings=Count("id", filter=Q(warned_at__isnull=False)),
-            breaches=Count("id", filter=Q(breached_at__isnull=False)),
-        )
+        # Two counts, each over its partial index (clock_warned_kind, clock_breached_kind):
+        # one pass over every clock took half a second at a million cases, every scrape.
+        counted = {
+            field: dict(
+                Clock.objects.filter(**{f"{field}__isnull": False}).order_by()
+                .values("kind").annotate(n=Count("*")).values_list("kind", "n")
+            )
+            for field in ("warned_at", "breached_at")
+        }
         warnings = CounterMetricFamily(
             "casedesk_sla_warnings", "SLA targets that reached their warning time, by target.",
             labels=["target"],
@@ -126,9 +131,12 @@ class DatabaseCollector(Collector):
         breaches = CounterMetricFamily(
             "casedesk_sla_breaches", "SLA targets breached, by target.", labels=["target"],
         )
-        for clock in sla:
-            warnings.add_metric([clock["kind"]], clock["warnings"])
-            breaches.add_metric([clock["kind"]], clock["breaches"])
+        # Every target, counted or not: a series that appears only once something happened
+        # cannot be graphed as an increase from zero.
+        kinds = {*Clock.Kind.values, *counted["warned_at"], *counted["breached_at"]}
+        for kind in sorted(kinds):
+            warnings.add_metric([kind], counted["warned_at"].get(kind, 0))
+            breaches.add_metric([kind], counted["breached_at"].get(kind, 0))
         yield warnings
         yield breaches
 

@@ -135,6 +135,12 @@ class Clock(models.Model):
             # in a period (first responses per agent).
             models.Index(fields=["kind", "started_at"], name="clock_kind_started"),
             models.Index(fields=["kind", "met_at"], name="clock_kind_met"),
+            # /metrics: warnings and breaches by target, counted at every scrape from these
+            # (index only) rather than from every clock ever started.
+            models.Index(fields=["kind"], condition=Q(warned_at__isnull=False),
+                         name="clock_warned_kind"),
+            models.Index(fields=["kind"], condition=Q(breached_at__isnull=False),
+                         name="clock_breached_kind"),
         ]
         constraints = [
             # A case has at most one live clock per kind; the ones before it stay as history.

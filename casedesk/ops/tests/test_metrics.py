@@ -102,6 +102,9 @@ def test_queue_sla_and_mail_figures_come_from_the_database(
     assert figures[("casedesk_job_queue_lag_seconds", (("queue", "default"),))] >= 600
     assert figures[("casedesk_sla_breaches_total", (("target", clock.kind),))] == 1
     assert figures[("casedesk_sla_warnings_total", (("target", clock.kind),))] == 1
+    # every other target is there from zero, so that a first breach graphs as an increase
+    for kind in set(Clock.Kind.values) - {clock.kind}:
+        assert figures[("casedesk_sla_breaches_total", (("target", kind),))] == 0
     assert figures[("casedesk_inbound_mail_accepted_total", ())] == 2
     assert figures[("casedesk_inbound_mail_quarantined_total", ())] == 1
     assert figures[("casedesk_database_up", ())] == 1
