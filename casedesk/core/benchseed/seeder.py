@@ -1,329 +1,49 @@
-"""`casedesk bench-seed`: a realistic desk of any size, written at bulk-load speed.
-
-What it writes (into an empty database, after `casedesk migrate`):
-
-* 2,000 partner organizations (70% on Standard, 30% on Premium) with an email domain and a
-  time zone each, 5 contacts each (a fifth with Arabic names), 200 agents spread over the
-  escalation levels' teams;
-* `cases` cases over three years, Case IDs rising with time, the status mix of a working
-  desk (about 8% new, open, waiting on the customer or on hold, the rest resolved or
-  closed, recent cases far more often open), priorities, channels, assignees, categories;
-* about 5 messages per case (the requester's description, agent replies, customer
-  follow-ups, internal notes; some long), a fifth of the cases written in Arabic with the
-  spellings people really type (hamza and alef forms, taa marbuta and ha, alef maqsura and
-  ya, diacritics, tatweel), a rare word planted in a few messages for search benchmarks;
-* each case's first-response SLA clock consistent with its thread and status (met, met
-  late, breached, running, or paused while waiting on the customer), escalations up the
-  levels for some cases, and the events all of this would have written.
-
-How it is fast: rows are generated in Python from pre-built text pools with one seeded
-PRNG and written per batch of cases, by executemany on SQLite (journal in memory,
-synchronous off, foreign keys off for the load, all restored afterwards) and by COPY on
-PostgreSQL (foreign-key triggers off for the session: the rows are consistent by
-construction). Secondary indexes are dropped before the load and rebuilt once after it
-(sorting once beats updating a B-tree per row), then ANALYZE.
-"""
+"""The Seeder: people, then cases with their threads, clocks, events and escalations, in
+batches (see the package's docstring)."""
 
 from __future__ import annotations
 
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-AGENT_PASSWORD = "bench-agent-password-2024"  # noqa: S105 - a throwaway benchmark account
-AGENT_EMAIL = "agent1@support.bench.example"
-RARE_WORD = "zirconium"
-COMMON_WORD = "subscribers"
-ARABIC_WORD = "المشتركين"
-DETAIL_MESSAGES = 50
-BATCH = 20_000
-YEAR = 365 * 86400
-
-# ------------------------------------------------------------------ English text
-
-PRODUCTS = ["DNS filter", "safe search", "parental profiles", "RADIUS feed", "block page",
-            "reports dashboard", "subscriber API", "category database", "licence portal",
-            "provisioning script", "allow-list", "mobile app", "router agent", "SSO login",
-            "billing export", "captive portal", "DHCP relay", "threat feed"]
-PROBLEMS = ["returns errors for", "is slow for", "ignores the settings of",
-            "shows the wrong data for", "stopped working for", "times out for",
-            "blocks allowed sites for", "lost the configuration of", "crashes for",
-            "sends duplicate alerts to"]
-WHO = ["some subscribers", "all business subscribers", "one test account", "our NOC team",
-       "the Cairo cluster", "new subscribers", "subscribers on fibre", "a reseller",
-       "the Riyadh office", "prepaid subscribers", "the hospital network", "our call centre"]
-DETAILS = ["It started after the maintenance window last night.",
-           "We see HTTP 502 in the logs about once a minute.",
-           "Restarting the service did not help.",
-           "The problem is intermittent and hard to reproduce.",
-           "Our monitoring shows latency above 3 seconds.",
-           "Only subscribers with a custom profile are affected.",
-           "We attached the output of the diagnostics tool.",
-           "Please treat this as urgent: the regulator audits us this week.",
-           "Nothing changed on our side since the last release.",
-           "About 300 subscribers called our hotline this morning.",
-           "The error appears in Chrome and in Safari alike.",
-           "Our engineer can join a call any time after 14:00 GST."]
-REPLIES = ["Thank you, we are looking into it and will update you within the hour.",
-           "We found a configuration mismatch on our side and corrected it. Please check.",
-           "Could you send us the subscriber IDs and a timestamp of one failure?",
-           "A fix has been deployed to your cluster. Can you confirm it works now?",
-           "We escalated this to our engineering team; the next update follows today.",
-           "The logs show the resolver pool was saturated; we added capacity.",
-           "We could not reproduce this yet. Does it still happen?"]
-CUSTOMER = ["Still happening for a third of our subscribers.",
-            "Thanks, that fixed it for most users; two still report the problem.",
-            "Here are the IDs you asked for: 55102, 55187 and 56020.",
-            "Confirmed, it works now. You can close the case.",
-            "Any update? Our customers keep calling.",
-            "We tried that, same error."]
-NOTES = ["Same pattern as the incident last month; checked the resolver pool.",
-         "Customer on Premium: keep the first-response clock in mind.",
-         "Asked engineering to look at the cache eviction logs.",
-         "Reproduced on staging with the customer's profile export.",
-         "Waiting for the vendor's answer on the licence key."]
-LOG_LINES = ["2024-05-12T08:14:03Z resolver[2231]: upstream timeout after 3000 ms",
-             "2024-05-12T08:14:04Z filterd[118]: policy reload failed: profile 8812",
-             "2024-05-12T08:14:09Z radius-feed[77]: accounting stop without start",
-             "2024-05-12T08:15:40Z blockpage[402]: 502 from backend pool b2"]
-FIRST = ["Amira", "Omar", "Layla", "Youssef", "Nour", "Karim", "Sara", "Hassan", "Mona",
-         "Tariq", "Dina", "Ali", "Rania", "Samir", "Hana", "Fares", "Lina", "Ziad", "James",
-         "Emma", "Priya", "Chen"]
-LAST = ["Haddad", "Mansour", "Khalil", "Nasser", "Saleh", "Farouk", "Aziz", "Rahman",
-        "Jaber", "Kassem", "Darwish", "Qasim", "Walker", "Moreau", "Sharma"]
-ORG_WORDS = ["Nile", "Atlas", "Gulf", "Levant", "Sahara", "Oasis", "Falcon", "Cedar",
-             "Delta", "Horizon", "Crescent", "Pearl", "Medina", "Corniche", "Zagros"]
-ORG_KINDS = ["Telecom", "Networks", "Broadband", "Mobile", "Fibre", "Online", "Data",
-             "Connect", "Net"]
-ZONES = ["Asia/Dubai", "Africa/Cairo", "Asia/Riyadh", "Asia/Amman", "Africa/Casablanca",
-         "Asia/Qatar", "Europe/London", "UTC"]
-
-# ------------------------------------------------------------------ Arabic text
-# Written in the standard spelling; `arabic_variant` then types them the ways people do.
-
-AR_SUBJECTS = ["مشكلة في تسجيل الدخول إلى بوابة العملاء",
-               "انقطاع خدمة الإنترنت لدى بعض المشتركين",
-               "بطء شديد في لوحة التقارير",
-               "خطأ عند إنشاء مستخدم جديد",
-               "فلتر المحتوى يحجب مواقع مسموح بها",
-               "طلب تجديد الترخيص السنوي",
-               "الفاتورة الأخيرة تحتوي على مبلغ خاطئ",
-               "تطبيق الهاتف لا يعرض الإشعارات",
-               "استفسار عن إعدادات البحث الآمن",
-               "فشل المزامنة مع خادم المصادقة",
-               "المستشفى لا يستطيع الوصول إلى الشبكة",
-               "إضافة نطاق جديد إلى القائمة المسموح بها"]
-AR_SENTENCES = ["نواجه هذه المشكلة منذ صباح أمس بعد أعمال الصيانة.",
-                "جربنا إعادة تشغيل الخادم لكن المشكلة ما زالت قائمة.",
-                "يظهر للمستخدمين خطأ 502 عند فتح الصفحة الرئيسية.",
-                "المشكلة تؤثر على أكثر من مئة من المشتركين في القاهرة والإسكندرية.",
-                "أرفقنا لقطة شاشة توضح رسالة الخطأ.",
-                "نرجو إفادتنا بموعد الحل المتوقع لأن الجهة الرقابية ستراجع الخدمة هذا الأسبوع.",
-                "لم نغير أي إعدادات على الشبكة خلال الفترة الأخيرة.",
-                "هل يمكن رفع أولوية الطلب إلى عاجلة؟",
-                "تم تفعيل الحساب ولكن كلمة المرور لا تعمل.",
-                "نلاحظ تأخيرا في الاستجابة يصل إلى ثلاث ثوان.",
-                "يرجى التواصل مع مدير الشبكة على الرقم المرفق.",
-                "المستشفى الجامعي يعتمد على هذه الخدمة على مدار الساعة.",
-                "قامت الإدارة بتحديث قائمة المواقع المسموح بها.",
-                "المشتركين في الباقة المنزلية لا يستطيعون فتح البريد الإلكتروني."]
-AR_REPLIES = ["شكرا لتواصلكم، نعمل على فحص المشكلة وسنوافيكم بالتحديث خلال ساعة.",
-              "وجدنا خطأ في الإعدادات من جهتنا وتم تصحيحه، يرجى التأكد.",
-              "هل يمكنكم إرسال أرقام المشتركين المتأثرين ووقت حدوث المشكلة؟",
-              "تم نشر إصلاح على الخادم الخاص بكم، هل تعمل الخدمة الآن؟",
-              "تم تصعيد الحالة إلى فريق الهندسة وسنعود إليكم اليوم."]
-AR_CUSTOMER = ["المشكلة ما زالت موجودة لدى ثلث المشتركين.",
-               "شكرا، تم حل المشكلة ويمكنكم إغلاق الطلب.",
-               "هل من جديد؟ العملاء يتصلون بنا باستمرار.",
-               "جربنا ذلك وظهر نفس الخطأ."]
-AR_NOTES = ["نفس نمط الحادثة السابقة، تم فحص مجموعة الخوادم.",
-            "العميل على الباقة المميزة، انتبه لموعد الرد الأول.",
-            "طلبنا من فريق الهندسة مراجعة سجلات الذاكرة المؤقتة."]
-AR_FIRST = ["أحمد", "محمد", "فاطمة", "عائشة", "يوسف", "مريم", "خالد", "ليلى", "عمر", "نور",
-            "إبراهيم", "آمنة", "سلمى", "هدى"]
-AR_LAST = ["الحداد", "المنصور", "خليل", "الناصر", "صالح", "عبد الرحمن", "الأحمد", "القاسم"]
-
-DIACRITICS = "\u064e\u064f\u0650\u0652\u0651"  # fatha, damma, kasra, sukun, shadda
-TATWEEL = "\u0640"
+from casedesk.core.benchseed.rows import (
+    ACTIVE_OLD,
+    ACTIVE_RECENT,
+    CHANNELS,
+    ESCALATION_SOURCES,
+    MESSAGE_COUNTS,
+    PRIORITIES,
+    REASONS,
+    Table,
+    active_share,
+    picker,
+)
+from casedesk.core.benchseed.text import (
+    AGENT_EMAIL,
+    AGENT_PASSWORD,
+    AR_FIRST,
+    AR_LAST,
+    ARABIC_WORD,
+    BATCH,
+    COMMON_WORD,
+    DETAIL_MESSAGES,
+    FIRST,
+    LAST,
+    ORG_KINDS,
+    ORG_WORDS,
+    RARE_WORD,
+    YEAR,
+    ZONES,
+    Pools,
+)
 
 
-def arabic_variant(text: str, rng: random.Random) -> str:
-    """The text as people type it: bare alef for hamza forms, ha for taa marbuta, ya and
-    alef maqsura swapped, some diacritics, a stretched word. Search must see through it."""
-    words = text.split(" ")
-    bare_alef = rng.random() < 0.5
-    out = []
-    for word in words:
-        if bare_alef:
-            word = word.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا")
-        if word.endswith("ة") and rng.random() < 0.3:
-            word = word[:-1] + "ه"
-        elif word.endswith("ى") and rng.random() < 0.3:
-            word = word[:-1] + "ي"
-        elif word.endswith("ي") and rng.random() < 0.1:
-            word = word[:-1] + "ى"
-        if len(word) > 3 and rng.random() < 0.08:
-            chars = list(word)
-            for i in range(len(chars) - 1, 0, -1):
-                if rng.random() < 0.5:
-                    chars.insert(i, rng.choice(DIACRITICS))
-            word = "".join(chars)
-        elif len(word) > 3 and rng.random() < 0.03:
-            middle = len(word) // 2
-            word = word[:middle] + TATWEEL * rng.randint(1, 3) + word[middle:]
-        out.append(word)
-    return " ".join(out)
-
-
-class Pools:
-    """Pre-built texts: the per-row loop only picks from lists."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.en_subjects = [
-            f"{rng.choice(PRODUCTS).capitalize()} {rng.choice(PROBLEMS)} {rng.choice(WHO)}"
-            for _ in range(4000)
-        ]
-        self.ar_subjects = [arabic_variant(rng.choice(AR_SUBJECTS), rng) for _ in range(1500)]
-        self.en_descriptions = [self._en_description(rng) for _ in range(6000)]
-        self.ar_descriptions = [
-            arabic_variant(" ".join(rng.sample(AR_SENTENCES, rng.randint(2, 4))), rng)
-            for _ in range(3000)
-        ]
-        self.en_long = [self._en_long(rng) for _ in range(400)]
-        self.ar_long = [
-            "\n\n".join(arabic_variant(" ".join(rng.sample(AR_SENTENCES, 6)), rng)
-                        for _ in range(rng.randint(4, 8)))
-            for _ in range(200)
-        ]
-        self.en_replies = [self._en_pick(rng, REPLIES, 1, 2) for _ in range(600)]
-        self.ar_replies = [arabic_variant(rng.choice(AR_REPLIES), rng) for _ in range(400)]
-        self.en_customer = [self._en_pick(rng, CUSTOMER, 1, 2) for _ in range(400)]
-        self.ar_customer = [arabic_variant(rng.choice(AR_CUSTOMER), rng) for _ in range(300)]
-        self.en_notes = NOTES
-        self.ar_notes = [arabic_variant(rng.choice(AR_NOTES), rng) for _ in range(100)]
-
-    @staticmethod
-    def _en_pick(rng: random.Random, pool: list[str], low: int, high: int) -> str:
-        return " ".join(rng.sample(pool, rng.randint(low, high)))
-
-    @staticmethod
-    def _en_description(rng: random.Random) -> str:
-        return "\n\n".join(
-            f"The {rng.choice(PRODUCTS)} {rng.choice(PROBLEMS)} {rng.choice(WHO)}. "
-            + " ".join(rng.sample(DETAILS, 2))
-            for _ in range(rng.randint(1, 3))
-        )
-
-    @staticmethod
-    def _en_long(rng: random.Random) -> str:
-        parts = [Pools._en_description(rng) for _ in range(rng.randint(3, 6))]
-        parts.append("Log excerpt:\n" + "\n".join(rng.choice(LOG_LINES) for _ in range(12)))
-        return "\n\n".join(parts)
-
-
-# ------------------------------------------------------------------ writing rows
-
-
-class Table:
-    """Rows of one model, written by executemany (SQLite) or COPY (PostgreSQL).
-
-    NOT NULL columns the seed does not name get their model default, so the seed keeps
-    working as models gain fields.
-    """
-
-    def __init__(self, model: Any, fields: list[str]) -> None:
-        from django.db import connection
-
-        meta = model._meta
-        qn = connection.ops.quote_name
-        self.model = model
-        self.extra: tuple[Any, ...] = ()
-        names = list(fields)
-        for field in meta.concrete_fields:
-            if field.name in fields or field.null or field.primary_key:
-                continue
-            default = field.get_default()
-            if default is None:
-                continue
-            names.append(field.name)
-            self.extra += (field.get_db_prep_save(default, connection),)
-        columns = ", ".join(qn(meta.get_field(f).column) for f in names)
-        marks = ", ".join(["%s"] * len(names))
-        self.table = meta.db_table
-        self.sql = f"INSERT INTO {qn(self.table)} ({columns}) VALUES ({marks})"  # noqa: S608
-        self.copy_sql = f"COPY {qn(self.table)} ({columns}) FROM STDIN"
-        self.rows: list[tuple[Any, ...]] = []
-        self.written = 0
-
-    def add(self, *values: Any) -> None:
-        self.rows.append(values + self.extra)
-
-    def flush(self, cursor: Any, vendor: str) -> None:
-        if not self.rows:
-            return
-        if vendor == "postgresql":
-            with cursor.cursor.copy(self.copy_sql) as copy:
-                for row in self.rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(self.sql, self.rows)
-        self.written += len(self.rows)
-        self.rows = []
-
-
-def _weights(pairs: Sequence[tuple[Any, float]]) -> tuple[list[Any], list[float]]:
-    """Values and their cumulative weights, for a bisect-free pick by one random()."""
-    total = sum(w for _, w in pairs)
-    acc, cum = 0.0, []
-    for _, w in pairs:
-        acc += w / total
-        cum.append(acc)
-    cum[-1] = 1.0
-    return [v for v, _ in pairs], cum
-
-
-def _picker(pairs: Sequence[tuple[Any, float]], rnd: Callable[[], float]) -> Callable[[], Any]:
-    values, cum = _weights(pairs)
-
-    def pick() -> Any:
-        r = rnd()
-        for value, edge in zip(values, cum, strict=True):
-            if r < edge:
-                return value
-        return values[-1]
-
-    return pick
-
-
-PRIORITIES = [(1, 8), (2, 27), (3, 45), (4, 20)]
-CHANNELS = [("portal", 52), ("email", 36), ("phone", 8), ("api", 4)]
-MESSAGE_COUNTS = [(2, 8), (3, 18), (4, 20), (5, 16), (6, 13), (7, 11), (8, 7), (9, 4),
-                  (10, 3)]
-# Status of a case still being worked on, by its age: fresh cases are mostly new or open,
-# old ones that are still around mostly wait on the customer or are on hold.
-ACTIVE_RECENT = [("new", 25), ("open", 45), ("pending", 20), ("on_hold", 10)]
-ACTIVE_OLD = [("new", 2), ("open", 40), ("pending", 30), ("on_hold", 28)]
-ESCALATION_SOURCES = [("agent", 45), ("portal", 25), ("phone", 15), ("sla", 15)]
-REASONS = {
-    "agent": "Needs a senior engineer: the fix touches the customer's core network.",
-    "portal": "Customer asked to escalate from the portal: no update for two days.",
-    "phone": "Customer's NOC called: outage affects all business subscribers.",
-    "sla": "SLA target missed.",
-}
-
-
-def _active_share(age_days: float) -> float:
-    """The chance that a case this old is still being worked on; ~8% over three years."""
-    if age_days < 7:
-        return 0.6
-    if age_days < 30:
-        return 0.3
-    if age_days < 90:
-        return 0.1
-    return 0.07
+class SeedError(Exception):
+    """The seed cannot run; the message says why."""
 
 
 class Seeder:
@@ -596,15 +316,15 @@ class Seeder:
         ])
         tables = [tickets, messages, events, clocks, escalations]
 
-        pick_priority = _picker(PRIORITIES, rnd)
-        pick_channel = _picker(CHANNELS, rnd)
+        pick_priority = picker(PRIORITIES, rnd)
+        pick_channel = picker(CHANNELS, rnd)
         # Message counts scaled so the mean is --messages-per-case (5 by default).
         base_mean = sum(v * w for v, w in MESSAGE_COUNTS) / sum(w for _, w in MESSAGE_COUNTS)
         scale = self.messages_per_case / base_mean
-        pick_count = _picker(MESSAGE_COUNTS, rnd)
-        pick_recent = _picker(ACTIVE_RECENT, rnd)
-        pick_old = _picker(ACTIVE_OLD, rnd)
-        pick_source = _picker(ESCALATION_SOURCES, rnd)
+        pick_count = picker(MESSAGE_COUNTS, rnd)
+        pick_recent = picker(ACTIVE_RECENT, rnd)
+        pick_old = picker(ACTIVE_OLD, rnd)
+        pick_source = picker(ESCALATION_SOURCES, rnd)
         levels = self.levels
         top_level = levels[-1] if levels else 1
         contacts = self.contacts
@@ -642,7 +362,7 @@ class Seeder:
                 agent = agent_ids[int(rnd() * n_agents)]
                 if n == detail_n:
                     status = "open"
-                elif rnd() < _active_share(age_days):
+                elif rnd() < active_share(age_days):
                     status = pick_recent() if age_days < 30 else pick_old()
                 else:
                     status = "closed" if age_days > 10 or rnd() < 0.3 else "resolved"
@@ -825,21 +545,3 @@ class Seeder:
         return {"cases": tickets.written, "messages": messages.written,
                 "events": events.written, "clocks": clocks.written,
                 "escalations": escalations.written}
-
-
-class SeedError(Exception):
-    """The seed cannot run; the message says why."""
-
-
-def seed(cases: int, *, messages_per_case: float = 5.0, rng_seed: int = 20260101,
-         organizations: int = 2000, agents: int = 200, contacts_per_org: int = 5,
-         progress: Callable[[str], None] = print) -> dict[str, Any]:
-    """Fill an empty, migrated database; returns what was written and how long it took."""
-    if cases < 1:
-        raise SeedError("--cases must be at least 1.")
-    if not 1 <= messages_per_case <= 100:
-        raise SeedError("--messages-per-case must be between 1 and 100.")
-    if organizations < 1 or agents < 1 or contacts_per_org < 1:
-        raise SeedError("--organizations, --agents and --contacts-per-org must be at least 1.")
-    return Seeder(cases, messages_per_case, rng_seed, organizations, agents,
-                  contacts_per_org, progress).run()
