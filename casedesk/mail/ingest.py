@@ -144,6 +144,18 @@ def tagged_case_id(subject: str) -> int | None:
     return value if 0 < value < 2**63 else None
 
 
+def tagged_case(case_id: int) -> Ticket | None:
+    """The case a subject's tag names, with its requester. In SQL, like user_by_email:
+    a fifth of the replies thread by their tag alone."""
+    found = rows.select(Ticket, "id = %s", [case_id])
+    if not found:
+        return None
+    ticket = found[0]
+    # The requester is protected from deletion while they have cases: always there.
+    ticket.requester = rows.select(User, "id = %s", [ticket.requester_id])[0]
+    return ticket
+
+
 def may_use_tag(ticket: Ticket, sender: str, user: User | None) -> bool:
     """Whether `sender` (whose account, if any, is `user`) may add to `ticket` by naming
     its Case ID in a subject."""
@@ -298,7 +310,7 @@ def _ingest(parsed: Any) -> IngestResult:
     if threaded is None:
         tagged = tagged_case_id(parsed.subject)
         if tagged is not None:
-            ticket = Ticket.objects.select_related("requester").filter(pk=tagged).first()
+            ticket = tagged_case(tagged)
             if ticket is not None and may_use_tag(ticket, sender, user):
                 threaded = ticket.pk
     if user is not None and user.email_bouncing_at is not None:
@@ -342,6 +354,8 @@ def new_case(
     parsed: Any, sender: str, body: str, files: list[CheckedFile], mail: MailHeaders,
     user: User | None, *, related_to: Ticket | None = None,
 ) -> IngestResult:
+    """`user` is the sender's account as _ingest read it in this transaction (None: there
+    is none, so submit_case need not look for it again)."""
     acknowledge = answerable(parsed) and acknowledgements_allowed(sender)
     submission = submit_case(
         email=sender, full_name=sender_name(parsed), subject=clean_subject(parsed.subject),
@@ -349,7 +363,7 @@ def new_case(
         channel=Ticket.Channel.EMAIL, mail=mail, acknowledge=acknowledge,
         related_to=related_to,
         # The sender's account when there is one (read above), else made from the address.
-        submitted_by=user,
+        submitted_by=user, requester_is_new=user is None,
     )
     return IngestResult("new_case", submission.ticket.pk, submission.message.pk)
 
