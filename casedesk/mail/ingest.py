@@ -105,8 +105,14 @@ def thread_ids(parsed: Any) -> list[str]:
 def ticket_by_headers(ids: list[str]) -> int | None:
     """The case of the nearest of `ids` that is one of its messages or a mail we sent
     about it."""
+    found = threads_by_headers(ids)
+    return next((found[i] for i in ids if i in found), None)
+
+
+def threads_by_headers(ids: list[str]) -> dict[str, int]:
+    """The case of each of `ids` that is one of its messages or a mail we sent about it."""
     if not ids:
-        return None
+        return {}
     # One statement for both tables, in SQL: every received message with threading headers
     # runs it, and compiling the two ORM lookups cost more than running them.
     marks = ", ".join(["%s"] * len(ids))
@@ -124,7 +130,7 @@ def ticket_by_headers(ids: list[str]) -> int | None:
         for message_id, ticket_id in cursor.fetchall():
             # A case's own message wins over our mail about it (the former are listed first).
             found.setdefault(message_id, ticket_id)
-    return next((found[i] for i in ids if i in found), None)
+    return found
 
 
 def valid_address(address: str) -> bool:
