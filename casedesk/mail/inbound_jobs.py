@@ -43,8 +43,10 @@ BATCH_BYTES = 32 * 1024 * 1024
 TRANSACTION_MESSAGES = 25
 # On PostgreSQL, where workers ingest at once (casedesk.mail.inbound_locks), fewer: two
 # batches wait for each other when they share a case or a sender, and from a new case on,
-# a batch holds the Case ID counter until it commits; the more messages, the likelier both.
-TRANSACTION_MESSAGES_POSTGRES = 5
+# a batch holds the Case ID counter until it commits; the more messages, the likelier both,
+# the fewer, the more commits. 5, 10 and 25 drained the bench's mix at about the same rate
+# with two workers on a busy two-core machine; 5 cost the most CPU per message.
+TRANSACTION_MESSAGES_POSTGRES = 10
 REASON_CHARS = 300
 # A message that met a deadlock or a lock timeout is due again at once, this many times,
 # before it is quarantined like any other failure.
