@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.db import IntegrityError, connection, transaction
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +19,7 @@ from casedesk.accounts.models import (
     hash_token,
     normalize_email,
 )
+from casedesk.core import rows
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
 
@@ -28,24 +29,36 @@ def organization_for_email(email: str) -> Organization | None:
     domain = normalize_email(email).rpartition("@")[2]
     if not domain:
         return None
+    # What email_domains__icontains=domain runs, written out (as rows.select does): every
+    # new contact reads it, and compiling the ORM's query cost more than running it.
+    pattern = "%" + domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if connection.vendor == "postgresql":
+        where = "UPPER(email_domains::text) LIKE UPPER(%s)"
+    else:
+        where = "email_domains LIKE %s ESCAPE '\\'"
     matches = [
-        org for org in Organization.objects.filter(email_domains__icontains=domain)
+        org for org in rows.select(Organization, where, [pattern])
         if domain in org.domain_list()
     ]
     return matches[0] if len(matches) == 1 else None
 
 
-def get_or_create_contact(*, email: str, full_name: str, phone: str = "") -> tuple[User, bool]:
+def get_or_create_contact(
+    *, email: str, full_name: str, phone: str = "", known_new: bool = False,
+) -> tuple[User, bool]:
     """The contact with this address, created (and joined to its organization) if new.
 
     Expects to run inside a transaction: two submissions from one new address at once
     must make one contact, which the unique email constraint guarantees (the loser of the
-    race reads the winner's row).
+    race reads the winner's row). `known_new`: the caller looked the address up in this
+    transaction and found nobody; the insert is tried at once (a contact made meanwhile
+    by another transaction is then read as below).
     """
     email = normalize_email(email)
-    user = User.objects.filter(email=email).first()
-    if user is not None:
-        return user, False
+    if not known_new:
+        found = rows.select(User, "email = %s", [email])
+        if found:
+            return found[0], False
     user = User(
         email=email, full_name=full_name.strip()[:150], phone=phone.strip()[:40],
         role=User.Role.CONTACT, organization=organization_for_email(email),
@@ -66,17 +79,26 @@ def needs_invitation(user: User) -> bool:
     """A contact who cannot sign in yet and holds no usable invitation gets one."""
     if user.has_usable_password() or not user.is_active:
         return False
-    return not user.invitations.filter(used_at=None, expires_at__gt=timezone.now()).exists()
+    # In SQL: every case a known contact opens by email asks (see rows.select).
+    table = connection.ops.quote_name(Invitation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE user_id = %s AND used_at IS NULL "  # noqa: S608
+            "AND expires_at > %s LIMIT 1",
+            [user.pk, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        return cursor.fetchone() is None
 
 
 def invite(user: User, *, reason: str = "first_case", case_id: int | None = None) -> str:
     """Create an invitation and queue its mail. Returns the raw token (only ever mailed)."""
     token = secrets.token_urlsafe(32)
-    Invitation.objects.create(
+    # rows.insert, as for a case's rows: every new contact by email is invited.
+    rows.insert(Invitation(
         user=user, token_hash=hash_token(token),
         expires_at=timezone.now() + timedelta(days=settings.CASEDESK_INVITATION_DAYS),
-    )
-    link = settings.CASEDESK_BASE_URL + reverse("accounts:invitation", args=[token])
+    ))
+    link = settings.CASEDESK_BASE_URL + invitation_path(token)
     queue_mail(
         kind=OutboundMail.Kind.INVITATION,
         to=user.email,
@@ -90,6 +112,25 @@ def invite(user: User, *, reason: str = "first_case", case_id: int | None = None
         headers={"Auto-Submitted": "auto-generated"},
     )
     return token
+
+
+# A stand-in token: token_urlsafe never makes it (it has no "."), and a path segment
+# keeps it as it is.
+_STAND_IN = "token.mark"
+
+
+def invitation_path(token: str) -> str:
+    """reverse("accounts:invitation", args=[token]), resolved once per URL configuration
+    and script prefix: a token (token_urlsafe: letters, digits, "-" and "_") is put in
+    the path as it is, so only the token differs from one invitation to the next."""
+    key = (get_urlconf(), get_script_prefix())
+    template = _invitation_paths.get(key)
+    if template is None:
+        template = _invitation_paths[key] = reverse("accounts:invitation", args=[_STAND_IN])
+    return template.replace(_STAND_IN, token)
+
+
+_invitation_paths: dict[tuple[str | None, str], str] = {}
 
 
 class InvitationError(Exception):

@@ -12,10 +12,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    CharField,
+    DateTimeField,
+    EmailField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    SmallIntegerField,
+    TextField,
+)
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=Model)
 
@@ -57,6 +76,21 @@ def _shape(model: type[Model]) -> _Shape:
     return found
 
 
+def _instance(model: type[M], names: list[str], values: list[Any]) -> M:
+    """Model.from_db(alias, names, values) for all of the model's concrete fields. Without
+    pre_init/post_init receivers for the model (casedesk has none), the instance is
+    filled in directly: Model.__init__ only sets each attribute the same way (none of
+    them is a descriptor that does more on a new instance), at several times the cost."""
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model.from_db(connection.alias, names, values)
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(names, values, strict=True))
+    state = obj._state = ModelState()
+    state.adding = False
+    state.db = connection.alias
+    return obj
+
+
 def select(model: type[M], where: str, params: Sequence[Any], *, tail: str = "") -> list[M]:
     """The rows of `model`'s table matching the SQL condition `where` (with `%s` for each
     of `params`), as instances, all fields loaded. `tail` follows the condition (ORDER BY,
@@ -74,8 +108,88 @@ def select(model: type[M], where: str, params: Sequence[Any], *, tail: str = "")
             for convert in chain:
                 value = convert(value, col, connection)
             values[n] = value
-        out.append(model.from_db(connection.alias, shape.names, values))
+        out.append(_instance(model, shape.names, values))
     return out
+
+
+Prepare = Callable[[Model, bool], Any]
+_STRINGS = (CharField, TextField, EmailField)
+_INTEGERS = (IntegerField, BigIntegerField, SmallIntegerField, PositiveIntegerField,
+             PositiveSmallIntegerField, PositiveBigIntegerField)
+_KEYS = (*_INTEGERS, AutoField, BigAutoField)
+
+
+def _preparer(field: Field) -> Prepare:
+    """f.get_db_prep_save(f.pre_save(obj, add), connection) for `field`: for the common
+    plain values (a str for a text field, an int for an integer or a foreign key to an
+    integer key, an aware datetime, None where it stays None) what the field's chain of
+    calls returns, got directly; anything else through that chain."""
+
+    def generic(obj: Model, add: bool) -> Any:
+        return field.get_db_prep_save(field.pre_save(obj, add), connection)
+
+    attname, kind = field.attname, type(field)
+    if not (kind.pre_save is Field.pre_save or (
+        kind is DateTimeField and not (field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]
+    )):
+        return generic
+    if kind in _STRINGS:
+        # CharField.to_python keeps any str (a TextChoices member too) and None as is.
+        def text(obj: Model, add: bool) -> Any:
+            value = obj.__dict__.get(attname, generic)
+            return value if value is None or isinstance(value, str) else generic(obj, add)
+
+        return text
+    target = getattr(field, "target_field", None)
+    if kind in _INTEGERS or (kind is ForeignKey and type(target) in _KEYS):
+        # int(value) for an int (not a bool, not an IntegerChoices member: int() changes
+        # those); None stays None.
+        def number(obj: Model, add: bool) -> Any:
+            value = obj.__dict__.get(attname, generic)
+            return value if value is None or type(value) is int else generic(obj, add)
+
+        return number
+    if kind is DateTimeField:
+        adapt = connection.ops.adapt_datetimefield_value
+
+        def moment(obj: Model, add: bool) -> Any:
+            value = obj.__dict__.get(attname, generic)
+            if value is None:
+                return None
+            if type(value) is datetime and value.tzinfo is not None:
+                return adapt(value)
+            return generic(obj, add)
+
+        return moment
+    return generic
+
+
+@dataclass(frozen=True)
+class _Write:
+    sql: str
+    fields: list[Field]
+    prepare: list[Prepare]
+
+
+_inserts: dict[tuple[str, str, type[Model], bool], _Write] = {}
+_updates: dict[tuple[str, str, type[Model], tuple[str, ...]], _Write] = {}
+
+
+def _insert_shape(model: type[Model], auto: bool) -> _Write:
+    key = (connection.alias, connection.vendor, model, auto)
+    found = _inserts.get(key)
+    if found is None:
+        meta = model._meta
+        skip = meta.auto_field if auto else None
+        fields = [f for f in meta.local_concrete_fields if f is not skip]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(str(f.column)) for f in fields)
+        sql = (f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - our names
+               f"VALUES ({', '.join(['%s'] * len(fields))})")
+        if skip is not None:
+            sql += f" RETURNING {quote(str(skip.column))}"
+        found = _inserts[key] = _Write(sql, fields, [_preparer(f) for f in fields])
+    return found
 
 
 def insert(obj: M) -> M:
@@ -85,21 +199,15 @@ def insert(obj: M) -> M:
     database assigns it. Sends no pre_save/post_save signals (casedesk has no receivers)
     and runs no save() override: for plain rows written on every message (events,
     messages, cases, outbound mail). Not for models with files (their pre_save writes
-    the file)."""
+    the file). The statement and each field's preparation are made once per model."""
     meta = obj._meta
-    auto = meta.auto_field if obj.pk is None else None
-    fields = [f for f in meta.local_concrete_fields if f is not auto]
-    quote = connection.ops.quote_name
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    sql = (f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - the model's names
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
-    if auto is not None:
-        sql += f" RETURNING {quote(str(auto.column))}"
+    auto = meta.auto_field is not None and obj.pk is None
+    shape = _insert_shape(type(obj), auto)
+    values = [prepare(obj, True) for prepare in shape.prepare]
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        if auto is not None:
-            setattr(obj, auto.attname, cursor.fetchone()[0])
+        cursor.execute(shape.sql, values)
+        if auto:
+            setattr(obj, meta.auto_field.attname, cursor.fetchone()[0])  # type: ignore[union-attr]
     obj._state.adding = False
     obj._state.db = connection.alias
     return obj
@@ -109,14 +217,19 @@ def update(obj: Model, names: list[str]) -> None:
     """UPDATE the named fields of `obj`'s row with its current values, as
     save(update_fields=names) would without compiling the ORM's UPDATE each time (no
     signals, no save() override)."""
-    meta = obj._meta
-    fields = [cast(Field, meta.get_field(name)) for name in names]  # concrete, by contract
-    quote = connection.ops.quote_name
-    values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
-    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 - the model's names
+    model = type(obj)
+    key = (connection.alias, connection.vendor, model, tuple(names))
+    shape = _updates.get(key)
+    if shape is None:
+        meta = obj._meta
+        fields = [cast(Field, meta.get_field(name)) for name in names]  # concrete, by contract
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+        shape = _updates[key] = _Write(
+            f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 - our names
             f"WHERE {quote(str(meta.pk.column))} = %s",
-            [*values, obj.pk],
+            fields, [_preparer(f) for f in fields],
         )
+    values = [prepare(obj, False) for prepare in shape.prepare]
+    with connection.cursor() as cursor:
+        cursor.execute(shape.sql, [*values, obj.pk])

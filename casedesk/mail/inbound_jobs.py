@@ -38,13 +38,15 @@ BATCH = 100
 BATCH_BYTES = 32 * 1024 * 1024
 # Messages ingested per transaction: a message's own claim, re-read, BEGIN and COMMIT
 # cost about a fifth of storing a reply (and on PostgreSQL each COMMIT waits for its WAL
-# flush). 25 of them hold the write lock (SQLite) or the Case ID counter (PostgreSQL) for
-# about 0.1 s. SQLite has one lock for the whole database, so a batch cannot deadlock;
-# PostgreSQL batches queue on BATCH_LOCK (see batch_lock).
+# flush). 25 of them hold the write lock (SQLite) for about 0.1 s. SQLite has one lock
+# for the whole database, so a batch cannot deadlock.
 TRANSACTION_MESSAGES = 25
-# The PostgreSQL advisory lock (one bigint key, ours: "casedesk inbound") that an ingest
-# batch holds for its whole transaction.
-BATCH_LOCK = 0x6361_7365_6465_736B
+# On PostgreSQL, where workers ingest at once (casedesk.mail.inbound_locks), fewer: two
+# batches wait for each other when they share a case or a sender, and from a new case on,
+# a batch holds the Case ID counter until it commits; the more messages, the likelier both,
+# the fewer, the more commits. 5, 10 and 25 drained the bench's mix at about the same rate
+# with two workers on a busy two-core machine; 5 cost the most CPU per message.
+TRANSACTION_MESSAGES_POSTGRES = 10
 REASON_CHARS = 300
 # A message that met a deadlock or a lock timeout is due again at once, this many times,
 # before it is quarantined like any other failure.
@@ -160,7 +162,7 @@ def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> li
     if len(work) > 1:
         try:
             with transaction.atomic():
-                batch_lock()
+                batch_lock([parsed for _pk, _attempts, parsed in work])
                 batch = {pk: ingest_one(pk, attempts, parsed, claimed_until)
                          for pk, attempts, parsed in work}
         except Exception as exc:  # noqa: BLE001 - retried one by one below
@@ -194,30 +196,40 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
-def batch_lock() -> None:
-    """On PostgreSQL, wait until no other ingest batch runs, for the rest of this
-    transaction. A batch holds the Case ID counter's and its cases' row locks across its
-    messages, in the order its messages come: two batches at once would deadlock (one
-    holds the counter and waits for a case the other holds while waiting for the
-    counter). Taken first, before any row lock, this lock lets one batch at a time write
-    (as SQLite's one write lock does); the workers still parse in parallel, outside it.
+def batch_lock(messages: list[Any]) -> None:
+    """On PostgreSQL, wait until no other ingest batch holds a case or a sender these
+    messages point at, for the rest of this transaction (casedesk.mail.inbound_locks).
+    A batch holds its cases' and the Case ID counter's row locks across its messages, in
+    the order its messages come: taken first, before any row lock, these advisory locks
+    keep two batches from waiting for each other in a cycle; the workers parse, and
+    ingest messages about different cases, in parallel.
 
-    A batch can still meet a deadlock with a transaction that does not take this lock (an
-    agent merging two cases the batch replies to): PostgreSQL aborts one of them, and a
-    failed batch is processed again one message per transaction (process_claimed), so
+    A batch can still meet a deadlock with a transaction that does not take these locks
+    (an agent merging two cases the batch replies to): PostgreSQL aborts one of them, and
+    a failed batch is processed again one message per transaction (process_claimed), so
     nothing is lost, only batched."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BATCH_LOCK])
+    from casedesk.mail.inbound_locks import lock
+
+    lock(messages)
 
 
 def still_ours(inbound_id: int, claimed_until: datetime) -> bool:
     """Whether this worker's claim on the message holds, the row locked until the end of
     the caller's transaction: a worker re-claiming it after the lease (its UPDATE waits for
     the lock) then finds it processed, and one that re-claimed it first changed the lease."""
-    return InboundMessage.objects.select_for_update().filter(
-        pk=inbound_id, status=Status.PROCESSING, next_attempt_at=claimed_until,
-    ).values_list("pk", flat=True).first() is not None
+    # In SQL, like record_outcome: every message runs it, and compiling the ORM's locking
+    # read cost several times running it. SQLite has no row locks: its transaction
+    # already holds the one write lock.
+    table = connection.ops.quote_name(InboundMessage._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = %s AND status = %s "  # noqa: S608 - our names
+            f"AND next_attempt_at = %s{lock}",
+            [inbound_id, Status.PROCESSING.value,
+             connection.ops.adapt_datetimefield_value(claimed_until)],
+        )
+        return cursor.fetchone() is not None
 
 
 def ingest_one(inbound_id: int, attempts: int, parsed: Any,
@@ -280,7 +292,8 @@ def process_due(now: datetime | None = None, limit: int = BATCH) -> dict[str, in
     now = now or timezone.now()
     counts: dict[str, int] = {}
     ids = claim_batch(now, limit)
-    size = TRANSACTION_MESSAGES
+    size = (TRANSACTION_MESSAGES_POSTGRES if connection.vendor == "postgresql"
+            else TRANSACTION_MESSAGES)
     for start in range(0, len(ids), size):
         for status in process_claimed(ids[start:start + size], claimed_until=now + lease()):
             counts[status] = counts.get(status, 0) + 1

@@ -177,14 +177,15 @@ def start_clock(ticket: Ticket, kind: str, terms: Terms, at: datetime) -> Clock 
 
 
 def start_case(ticket: Ticket, *, at: datetime) -> list[Clock]:
-    """A new case: first response, and resolution if the plan has that target (in one
-    INSERT: every case opened runs this)."""
+    """A new case: first response, and resolution if the plan has that target (through
+    rows.insert: every case opened runs this, and compiling the ORM's bulk INSERT cost
+    more than running two precompiled ones)."""
     terms = Terms.of(ticket)
     if terms is None:
         return []
     started = [new_clock(ticket, kind, terms, at)
                for kind in (Kind.FIRST_RESPONSE, Kind.RESOLUTION)]
-    return Clock.objects.bulk_create([clock for clock in started if clock is not None])
+    return [rows.insert(clock) for clock in started if clock is not None]
 
 
 def _meet(ticket: Ticket, clocks: Iterable[Clock], at: datetime,

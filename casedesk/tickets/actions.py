@@ -193,6 +193,7 @@ def submit_case(
     mail: MailHeaders | None = None,
     acknowledge: bool = True,
     related_to: Ticket | None = None,
+    requester_is_new: bool = False,
 ) -> Submission:
     """Open a case for a requester (created if new, invited if they cannot sign in yet),
     store its description and files, and queue the acknowledgement.
@@ -203,6 +204,8 @@ def submit_case(
     A case opened by email passes `mail` (its headers, so the acknowledgement threads under
     the customer's message) and `acknowledge=False` when the message was automatic or the
     sender had too many acknowledgements this hour: no acknowledgement, no invitation.
+    `requester_is_new`: the caller read the address in this transaction and found no
+    account, so the contact is created without looking for it again.
     """
     written: list[str] = []
     try:
@@ -211,7 +214,7 @@ def submit_case(
                 requester = submitted_by
             else:
                 requester, created = get_or_create_contact(
-                    email=email, full_name=full_name, phone=phone
+                    email=email, full_name=full_name, phone=phone, known_new=requester_is_new,
                 )
             created = submitted_by is None and created
             now = timezone.now()

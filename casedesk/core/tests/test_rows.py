@@ -4,10 +4,13 @@ choices), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from casedesk.conftest import make_case, make_contact, make_org
 from casedesk.core import rows
+from casedesk.core.choices import Priority
 from casedesk.sla.models import Clock
 from casedesk.tickets.models import Event, Ticket
 
@@ -54,3 +57,32 @@ def test_insert_and_update_store_what_the_orm_would() -> None:
     assert Event.objects.get(pk=event.pk).data == {"a": [1, "ü"]}
     stored = Ticket.objects.get(pk=ticket.pk)
     assert (stored.subject, stored.cc_emails) == ("Changed", "x@example.com")
+
+
+def test_insert_prepares_each_kind_of_value_as_the_orm_does() -> None:
+    # Given two cases alike but for their Case ID: choices members for the priority and
+    # the status, an int, aware and empty dates, a related instance and an empty relation
+    contact = make_contact(make_org())
+    now = timezone.now()
+
+    def case(pk: int) -> Ticket:
+        return Ticket(id=pk, subject="Same", requester=contact, priority=Priority.HIGH,
+                      status=Ticket.Status.OPEN, channel=Ticket.Channel.EMAIL,
+                      escalation_level=2, created_at=now, updated_at=now,
+                      last_message_at=now, resolved_at=None, category=None,
+                      cc_emails="a@example.com")
+
+    # When one is stored by insert and the other by the ORM
+    rows.insert(case(9_000_001))
+    case(9_000_002).save(force_insert=True)
+
+    # Then the database holds the same values for both, as the ORM reads them and as stored
+    a, b = (Ticket.objects.filter(pk=pk).values().get() for pk in (9_000_001, 9_000_002))
+    assert {**a, "id": 0} == {**b, "id": 0}
+    columns = ", ".join(str(f.column) for f in Ticket._meta.concrete_fields if f.column != "id")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM tickets_ticket WHERE id IN (%s, %s) "  # noqa: S608
+                       "ORDER BY id", [9_000_001, 9_000_002])
+        first, second = cursor.fetchall()
+    assert first == second
+    assert a["priority"] == Priority.HIGH and a["resolved_at"] is None
