@@ -3,27 +3,57 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from django import template
-from django.utils import dateformat, timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext, ngettext
 
 register = template.Library()
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 
 
-def ago_text(value: datetime, now: datetime | None = None) -> str:
+@lru_cache(maxsize=16)
+def _months(language: str | None) -> tuple[str, ...]:
+    """The month abbreviations of `language` (the active one), as Django's "M" date
+    format writes them: 1 is January."""
+    return ("", *(str(MONTHS_3[month]).title() for month in range(1, 13)))
+
+
+def day_text(local: datetime) -> str:
+    """`local` as Django's date format "j M Y" writes it ("5 Mar 2026", month in the
+    active language). Written out: dateformat.format parses the format on every call, and
+    the case page writes about a hundred dates (a third of its template's time)."""
+    return f"{local.day} {_months(get_language())[local.month]} {local.year:04d}"
+
+
+def minute_text(local: datetime) -> str:
+    """`local` as Django's date format "j M Y, H:i T" writes it: the zone's abbreviation
+    is left out where the local time is ambiguous or skipped (a DST change), as there."""
+    zone = local.tzinfo
+    name = ""
+    if zone is not None and zone.utcoffset(local.replace(fold=not local.fold)) == zone.utcoffset(
+        local
+    ):
+        name = str(zone.tzname(local))
+    return f"{day_text(local)}, {local.hour:02d}:{local.minute:02d} {name}"
+
+
+def ago_text(value: datetime, now: datetime | None = None,
+             local: datetime | None = None) -> str:
     """"just now", "5 minutes ago", "3 hours ago", "2 days ago", then the date; a time to
     come reads "in 5 minutes", "in 3 hours", "in 2 days". In the active language, with its
-    plural forms (Arabic has six), and the date in the active time zone."""
+    plural forms (Arabic has six), and the date in the active time zone (`local`: `value`
+    already in it)."""
     seconds = int(((now or timezone.now()) - value).total_seconds())
     if abs(seconds) < MINUTE:
         return gettext("just now")
     if abs(seconds) >= 7 * DAY:
-        return dateformat.format(timezone.localtime(value), "j M Y")
+        return day_text(local or timezone.localtime(value))
     if seconds > 0:
         if seconds < HOUR:
             n = seconds // MINUTE
@@ -51,7 +81,8 @@ def ago(value: datetime | None) -> SafeString | str:
     if value is None:
         return ""
     local = timezone.localtime(value)
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        value.isoformat(), dateformat.format(local, "j M Y, H:i T"), ago_text(value),
+    # Safe: the ISO time has no markup characters; the two texts are escaped.
+    return mark_safe(  # noqa: S308
+        f'<time datetime="{value.isoformat()}" title="{escape(minute_text(local))}">'
+        f"{escape(ago_text(value, local=local))}</time>"
     )
