@@ -117,6 +117,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "casedesk.urls"
+# Django's templates for forms, the common widgets written out in Python (same HTML).
+FORM_RENDERER = "casedesk.core.renderers.FastWidgetRenderer"
 WSGI_APPLICATION = "casedesk.wsgi.application"
 
 TEMPLATES = [

@@ -347,10 +347,31 @@ class ReplyForm(forms.Form):
         return self.cleaned_data["kind"] == "internal"
 
 
+def agent_label(full_name: str, email: str, is_agent: bool) -> str:
+    name = full_name or email  # User.get_full_name
+    return name if is_agent else gettext("%(name)s (no longer an agent)") % {"name": name}
+
+
+class AgentChoiceIterator(forms.models.ModelChoiceIterator):
+    """The agents as (id, label) read as values. Django's iterator builds a whole User per
+    option (200 agents: a third of the case page's queries' time) and, on PostgreSQL, reads
+    them through a server-side cursor (three more round trips). The select only needs the
+    value and label; a posted value is still checked against the queryset."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, full_name, email, role, is_active in self.queryset.values_list(
+            "pk", "full_name", "email", "role", "is_active"
+        ):
+            yield (pk, agent_label(full_name, email, role == User.Role.AGENT and is_active))
+
+
 class AgentChoiceField(forms.ModelChoiceField):
+    iterator = AgentChoiceIterator
+
     def label_from_instance(self, obj: Any) -> str:
-        name = obj.get_full_name()
-        return name if obj.is_agent else gettext("%(name)s (no longer an agent)") % {"name": name}
+        return agent_label(obj.full_name, obj.email, obj.is_agent)
 
 
 class UpdateForm(forms.Form):
