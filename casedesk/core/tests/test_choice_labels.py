@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import override
 
 from casedesk.escalation.models import Escalation
+from casedesk.sla.models import Clock
 from casedesk.tickets.models import Message, Ticket
 
 
@@ -26,6 +27,9 @@ def test_labels_are_djangos_in_each_language(language: str) -> None:
         for source in [*Escalation._meta.get_field("source").flatchoices, ("", "")]:
             escalation = Escalation(source=source[0])
             assert escalation.get_source_display() == djangos(escalation, "source")
+        for kind in [*Clock._meta.get_field("kind").flatchoices, ("nope", "")]:
+            clock = Clock(kind=kind[0])
+            assert clock.get_kind_display() == djangos(clock, "kind")
         message = Message(channel="email")
         assert message.get_channel_display() == djangos(message, "channel")
 
