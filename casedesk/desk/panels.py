@@ -82,8 +82,8 @@ def case_panels(
         "link_form": CaseIdForm(auto_id="link_%s"),
         "merge_form": CaseIdForm(auto_id="merge_%s"),
         **related_cases(ticket),
-        # Prefetched with the thread: no query of their own.
-        "all_files": [(m, a) for m in thread for a in m.attachments.all()],
+        # Prefetched with the thread (casedesk.desk.views): no query of their own.
+        "all_files": [(m, a) for m in thread for a in m.files],  # type: ignore[attr-defined]
         "macros": [(macro, fill(macro.body, values)) for macro in macros],
         "others": others_on(ticket.pk, agent),
         # The stale-reply page (case_views.reply) overrides these.

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -76,11 +77,14 @@ def _case_page(
 ) -> HttpResponse:
     thread = list(
         Message.objects.filter(ticket=ticket)
-        .select_related("author")
-        .prefetch_related("attachments")
+        .select_related("author").defer(*User.not_shown("author"))
+        # As a list on each message (`files`): prefetched into the related manager, each
+        # message got a QuerySet of its own built for it, half of the thread's query time.
+        .prefetch_related(Prefetch("attachments", to_attr="files"))
         .order_by("created_at", "pk")
     )
-    events = ticket.events.select_related("actor").order_by("created_at", "pk")
+    events = (ticket.events.select_related("actor").defer(*User.not_shown("actor"))
+              .order_by("created_at", "pk"))
     escalations = with_level_names(
         Escalation.objects.filter(ticket=ticket).select_related("actor", "assigned_to")
     ).order_by("created_at", "pk")
