@@ -4,6 +4,7 @@ case; and the reply form a chosen macro fills in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -59,7 +60,7 @@ def related_cases(ticket: Ticket) -> dict[str, list[Ticket]]:
 
 
 def case_panels(
-    request: HttpRequest, ticket: Ticket, agent: User, thread: list[Message],
+    request: HttpRequest, ticket: Ticket, agent: User, thread: Sequence[Message],
     macros: list[Macro] | None = None,
 ) -> dict[str, Any]:
     requester_cases = _recent(
