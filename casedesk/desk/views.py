@@ -83,8 +83,9 @@ def _case_page(
         .prefetch_related(Prefetch("attachments", to_attr="files"))
         .order_by("created_at", "pk")
     )
-    events = (ticket.events.select_related("actor").defer(*User.not_shown("actor"))
-              .order_by("created_at", "pk"))
+    # Read once for the history and the SLA timeline.
+    events = list(ticket.events.select_related("actor").defer(*User.not_shown("actor"))
+                  .order_by("created_at", "pk"))
     # The levels' names from level_names(), which the page reads anyway (kept a minute):
     # two subqueries per escalation cost more than the rest of the query.
     names = level_names()
@@ -113,7 +114,7 @@ def _case_page(
         "priority_label": Priority(ticket.priority).label,
         "inline_types": INLINE_IMAGE_TYPES,
         **_plan_line(ticket),
-        **sla_page_context(ticket, request.user, customer=False),
+        **sla_page_context(ticket, request.user, customer=False, events=events),
         **case_panels(request, ticket, _agent(request), thread),
         **extra,
     })
