@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -86,3 +87,11 @@ def ago(value: datetime | None) -> SafeString | str:
         f'<time datetime="{value.isoformat()}" title="{escape(minute_text(local))}">'
         f"{escape(ago_text(value, local=local))}</time>"
     )
+
+
+@register.simple_tag
+def thread_items(thread: Any, ticket_pk: int, fresh: Any, inline_types: Any) -> SafeString:
+    """The case page's messages, one <li> each (casedesk.desk.thread)."""
+    from casedesk.desk.thread import thread_html
+
+    return thread_html(thread, ticket_pk, fresh, inline_types)
