@@ -55,24 +55,27 @@ def ago_text(value: datetime, now: datetime | None = None,
         return gettext("just now")
     if abs(seconds) >= 7 * DAY:
         return day_text(local or timezone.localtime(value))
-    if seconds > 0:
-        if seconds < HOUR:
-            n = seconds // MINUTE
-            return ngettext("%(count)s minute ago", "%(count)s minutes ago", n) % {"count": n}
-        if seconds < DAY:
-            n = seconds // HOUR
-            return ngettext("%(count)s hour ago", "%(count)s hours ago", n) % {"count": n}
-        n = seconds // DAY
-        return ngettext("%(count)s day ago", "%(count)s days ago", n) % {"count": n}
-    ahead = -seconds
-    if ahead < HOUR:
-        n = ahead // MINUTE
-        return ngettext("in %(count)s minute", "in %(count)s minutes", n) % {"count": n}
-    if ahead < DAY:
-        n = ahead // HOUR
-        return ngettext("in %(count)s hour", "in %(count)s hours", n) % {"count": n}
-    n = ahead // DAY
-    return ngettext("in %(count)s day", "in %(count)s days", n) % {"count": n}
+    span = abs(seconds)
+    unit, size = ("minute", MINUTE) if span < HOUR else ("hour", HOUR) if span < DAY else (
+        "day", DAY)
+    return _relative(get_language(), unit, span // size, seconds < 0)
+
+
+@lru_cache(maxsize=1024)
+def _relative(language: str | None, unit: str, n: int, to_come: bool) -> str:
+    """"5 minutes ago" or "in 5 minutes" in `language` (the active one): the same few
+    hundred texts, each translated once (ngettext per date was most of ago's time)."""
+    if to_come:
+        if unit == "minute":
+            return ngettext("in %(count)s minute", "in %(count)s minutes", n) % {"count": n}
+        if unit == "hour":
+            return ngettext("in %(count)s hour", "in %(count)s hours", n) % {"count": n}
+        return ngettext("in %(count)s day", "in %(count)s days", n) % {"count": n}
+    if unit == "minute":
+        return ngettext("%(count)s minute ago", "%(count)s minutes ago", n) % {"count": n}
+    if unit == "hour":
+        return ngettext("%(count)s hour ago", "%(count)s hours ago", n) % {"count": n}
+    return ngettext("%(count)s day ago", "%(count)s days ago", n) % {"count": n}
 
 
 @register.filter

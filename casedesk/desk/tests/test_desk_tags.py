@@ -39,3 +39,42 @@ def test_ago_escapes_and_dates_old_times() -> None:
         html = str(ago(old))
     assert f">{dateformat.format(old, 'j M Y')}</time>" in html
     assert html.startswith(f'<time datetime="{old.isoformat()}" title="')
+
+
+def _old_ago_text(seconds: int) -> str:
+    """ago_text as it was written before its texts were kept, for times under a week."""
+    from django.utils.translation import gettext, ngettext
+
+    if abs(seconds) < 60:
+        return gettext("just now")
+    if seconds > 0:
+        if seconds < 3600:
+            n = seconds // 60
+            return ngettext("%(count)s minute ago", "%(count)s minutes ago", n) % {"count": n}
+        if seconds < 86400:
+            n = seconds // 3600
+            return ngettext("%(count)s hour ago", "%(count)s hours ago", n) % {"count": n}
+        n = seconds // 86400
+        return ngettext("%(count)s day ago", "%(count)s days ago", n) % {"count": n}
+    ahead = -seconds
+    if ahead < 3600:
+        n = ahead // 60
+        return ngettext("in %(count)s minute", "in %(count)s minutes", n) % {"count": n}
+    if ahead < 86400:
+        n = ahead // 3600
+        return ngettext("in %(count)s hour", "in %(count)s hours", n) % {"count": n}
+    n = ahead // 86400
+    return ngettext("in %(count)s day", "in %(count)s days", n) % {"count": n}
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_relative_texts_are_the_same_as_before(language: str) -> None:
+    from casedesk.desk.templatetags.desk_tags import ago_text
+
+    now = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    spans = sorted({*range(-200, 200), *range(-7 * 86400 + 1, 7 * 86400, 997),
+                    59, 60, 61, 3599, 3600, 3601, 86399, 86400, 86401, -59, -60, -61,
+                    -3599, -3600, -3601, -86399, -86400, -86401})
+    with translation.override(language):
+        for seconds in spans:
+            assert ago_text(now - timedelta(seconds=seconds), now) == _old_ago_text(seconds)
