@@ -98,3 +98,11 @@ def thread_items(thread: Any, ticket_pk: int, fresh: Any, inline_types: Any) -> 
     from casedesk.desk.thread import thread_html
 
     return thread_html(thread, ticket_pk, fresh, inline_types)
+
+
+@register.simple_tag
+def queue_rows(tickets: Any, view: str, select_all: bool) -> SafeString:
+    """The queue's rows, one <tr> per case (casedesk.desk.queue_rows)."""
+    from casedesk.desk.queue_rows import queue_rows as rows
+
+    return rows(tickets, view, select_all)
