@@ -78,3 +78,20 @@ def test_relative_texts_are_the_same_as_before(language: str) -> None:
     with translation.override(language):
         for seconds in spans:
             assert ago_text(now - timedelta(seconds=seconds), now) == _old_ago_text(seconds)
+
+
+def test_history_items_are_what_the_template_loop_wrote() -> None:
+    from django.template import engines
+
+    from casedesk.desk.history import Line
+
+    now = datetime.now(UTC)
+    lines = [Line(now - timedelta(days=9), 'Ann <"b"> & co replied', "reply"),
+             Line(now - timedelta(minutes=3), "Status: New → Open", "status")]
+    loop = engines["django"].from_string(
+        "{% load desk_tags %}{% for line in history %}<li class=\"event-{{ line.kind }}\">"
+        "{{ line.text }} <span class=\"when\">{{ line.at|ago }}</span></li>{% endfor %}")
+    with translation.override("ar"):
+        from casedesk.desk.templatetags.desk_tags import history_items
+
+        assert str(history_items(lines)) == loop.render({"history": lines})
