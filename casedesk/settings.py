@@ -117,6 +117,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "casedesk.urls"
+# Django's templates for forms, the common widgets written out in Python (same HTML).
+FORM_RENDERER = "casedesk.core.renderers.FastWidgetRenderer"
 WSGI_APPLICATION = "casedesk.wsgi.application"
 
 TEMPLATES = [
@@ -144,6 +146,9 @@ if _database_url:
     except ValueError as exc:
         raise ImproperlyConfigured(f"CASEDESK_DATABASE_URL is not a database URL: {exc}") from exc
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, reading timestamps with psycopg's compiled loader
+        # (casedesk/core/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "casedesk.core.postgresql"
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str(
             "CASEDESK_TEST_DATABASE_NAME", "test_casedesk"

@@ -124,6 +124,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>" if self.full_name else self.email
 
+    # What a page needs of a related user to say who they are (get_full_name, is_agent,
+    # role, organization) is the rest: `User.not_shown(...)` lists these when a page loads
+    # the authors of a thread, the password hash and three timestamps among them.
+    NOT_SHOWN = ("password", "last_login", "is_superuser", "phone", "case_visibility",
+                 "time_zone", "language", "is_staff", "date_joined", "email_bouncing_at")
+
+    @classmethod
+    def not_shown(cls, relation: str) -> list[str]:
+        """The fields a page need not load of the user at `relation`, for defer()."""
+        return [f"{relation}__{name}" for name in cls.NOT_SHOWN]
+
     def get_full_name(self) -> str:
         return self.full_name or self.email
 

@@ -4,6 +4,7 @@ case; and the reply form a chosen macro fills in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -59,7 +60,7 @@ def related_cases(ticket: Ticket) -> dict[str, list[Ticket]]:
 
 
 def case_panels(
-    request: HttpRequest, ticket: Ticket, agent: User, thread: list[Message],
+    request: HttpRequest, ticket: Ticket, agent: User, thread: Sequence[Message],
     macros: list[Macro] | None = None,
 ) -> dict[str, Any]:
     requester_cases = _recent(
@@ -82,8 +83,8 @@ def case_panels(
         "link_form": CaseIdForm(auto_id="link_%s"),
         "merge_form": CaseIdForm(auto_id="merge_%s"),
         **related_cases(ticket),
-        # Prefetched with the thread: no query of their own.
-        "all_files": [(m, a) for m in thread for a in m.attachments.all()],
+        # Prefetched with the thread (casedesk.desk.views): no query of their own.
+        "all_files": [(m, a) for m in thread for a in m.files],  # type: ignore[attr-defined]
         "macros": [(macro, fill(macro.body, values)) for macro in macros],
         "others": others_on(ticket.pk, agent),
         # The stale-reply page (case_views.reply) overrides these.

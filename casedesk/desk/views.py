@@ -27,7 +27,7 @@ from casedesk.desk.history import describe
 from casedesk.desk.panels import case_panels, macro_reply_form, merged_redirect
 from casedesk.escalation.actions import EscalationRefused, escalate
 from casedesk.escalation.forms import EscalateForm, PhoneEscalationForm
-from casedesk.escalation.models import Escalation, level_label, level_names, with_level_names
+from casedesk.escalation.models import Escalation, level_label, level_names
 from casedesk.sla.models import Plan
 from casedesk.sla.timeline import page_context as sla_page_context
 from casedesk.tickets.access import get_attachment, get_case_for_agent
@@ -37,7 +37,7 @@ from casedesk.tickets.actions import (
     change_priority,
     change_status,
 )
-from casedesk.tickets.models import Message, Ticket
+from casedesk.tickets.models import Attachment, Message, Ticket
 
 # Types browsers show as a picture, never as a page; any other file is downloaded.
 
@@ -76,14 +76,30 @@ def _case_page(
 ) -> HttpResponse:
     thread = list(
         Message.objects.filter(ticket=ticket)
-        .select_related("author")
-        .prefetch_related("attachments")
+        .select_related("author").defer(*User.not_shown("author"))
         .order_by("created_at", "pk")
     )
-    events = ticket.events.select_related("actor").order_by("created_at", "pk")
-    escalations = with_level_names(
+    # Each message's files as a list (`files`), read by the case (what its download view
+    # serves): Django's prefetch built a QuerySet per message and compiled an IN of every
+    # message's id, more than the read itself.
+    files: dict[int | None, list[Attachment]] = {}
+    for attachment in Attachment.objects.filter(ticket=ticket).order_by("pk"):
+        files.setdefault(attachment.message_id, []).append(attachment)
+    for message in thread:
+        message.files = files.get(message.pk, [])  # type: ignore[attr-defined]
+    # Read once for the history and the SLA timeline.
+    events = list(ticket.events.select_related("actor").defer(*User.not_shown("actor"))
+                  .order_by("created_at", "pk"))
+    # The levels' names from level_names(), which the page reads anyway (kept a minute):
+    # two subqueries per escalation cost more than the rest of the query.
+    names = level_names()
+    escalations = list(
         Escalation.objects.filter(ticket=ticket).select_related("actor", "assigned_to")
-    ).order_by("created_at", "pk")
+        .defer(*User.not_shown("actor"), *User.not_shown("assigned_to"))
+        .order_by("created_at", "pk")
+    )
+    for escalation in escalations:
+        escalation.to_name = names.get(escalation.to_level)  # type: ignore[attr-defined]
     level = ticket.escalation_level
     reply_form = reply_form or ReplyForm()
     if not reply_form.is_bound:
@@ -98,11 +114,11 @@ def _case_page(
         "escalate_form": escalate_form or EscalateForm(current=level),
         "phone_form": phone_form or PhoneEscalationForm(current=level),
         "escalations": escalations,
-        "level_name": level_names().get(level, ""),
+        "level_name": names.get(level, ""),
         "priority_label": Priority(ticket.priority).label,
         "inline_types": INLINE_IMAGE_TYPES,
         **_plan_line(ticket),
-        **sla_page_context(ticket, request.user, customer=False),
+        **sla_page_context(ticket, request.user, customer=False, events=events),
         **case_panels(request, ticket, _agent(request), thread),
         **extra,
     })

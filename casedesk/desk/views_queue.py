@@ -21,7 +21,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from casedesk.accounts.models import Organization, User
+from casedesk.accounts.models import User
+from casedesk.desk import choices as desk_choices
 from casedesk.desk.access import agent_required
 from casedesk.desk.actions import SavedViewRefused, delete_view, rename_view, save_view
 from casedesk.desk.bulk import BulkRefused, apply_bulk
@@ -49,8 +50,7 @@ from casedesk.desk.queue import (
 )
 from casedesk.escalation.models import Level
 from casedesk.sla.display import attach_time_left
-from casedesk.sla.models import Plan
-from casedesk.tickets.models import Category, Ticket
+from casedesk.tickets.models import Ticket
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -69,19 +69,6 @@ def visible_views(agent: User) -> list[SavedView]:
         SavedView.objects.filter(Q(owner=agent) | Q(shared=True))
         .select_related("owner").order_by("name", "pk")
     )
-
-
-def _choices() -> dict[str, list[tuple[int, str]]]:
-    return {
-        "agents": list(active_agents().values_list("pk", "full_name")),
-        "organizations": list(Organization.objects.order_by("name").values_list("pk", "name")),
-        "plans": list(Plan.objects.order_by("name").values_list("pk", "name")),
-        "categories": list(
-            Category.objects.filter(is_active=True).order_by("position", "name")
-            .values_list("pk", "name")
-        ),
-        "levels": list(Level.objects.order_by("number").values_list("number", "name")),
-    }
 
 
 def criteria_of(view: str, sort: str, data: dict[str, Any]) -> Criteria:
@@ -152,8 +139,12 @@ def queue(request: HttpRequest) -> HttpResponse:
         else:
             params = {**current_saved.params}
     view, sort = view_and_sort(params)
-    choices = _choices()
+    choices = desk_choices.choices()
     form = QueueFilterForm(params, view=view, **choices)
+    if not form.is_valid():
+        # Perhaps a value added since this process read the choices: read them again.
+        choices = desk_choices.choices(fresh=True)
+        form = QueueFilterForm(params, view=view, **choices)
     page: Page | None = None
     cursors: dict[str, str] = {}
     criteria = None
@@ -241,7 +232,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
               if request.POST.get(name)}
     view, sort = view_and_sort(params)
     params.update(view=view, sort=sort)
-    filters = QueueFilterForm(params, view=view, **_choices())
+    filters = QueueFilterForm(params, view=view, **desk_choices.choices(fresh=True))
     if not form.is_valid():
         messages.error(request, gettext("The view was not saved: %(problem)s") % {
             "problem": " ".join(str(e) for errors in form.errors.values() for e in errors)})

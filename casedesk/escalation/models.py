@@ -19,6 +19,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from casedesk.core.choices import ChoiceLabels
+
 if TYPE_CHECKING:
     from casedesk.accounts.models import User
 
@@ -214,7 +216,7 @@ def on_shift(agent: User, at: datetime | None = None, shifts: list[Shift] | None
     return any(shift.covers(at, zone) for shift in shifts)
 
 
-class Escalation(models.Model):
+class Escalation(ChoiceLabels, models.Model):
     """One move of a case between levels: who asked, why, from where, and who got it."""
 
     class Source(models.TextChoices):

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from casedesk.core.choices import Priority
+from casedesk.core.choices import ChoiceLabels, Priority
 from casedesk.sla import calendar as sla_calendar
 
 
@@ -74,7 +74,7 @@ class Target(models.Model):
         return f"{self.plan}: {self.get_priority_display()}"
 
 
-class Clock(models.Model):
+class Clock(ChoiceLabels, models.Model):
     """One SLA target of one case: when it started, when it is due, and what became of it.
 
     Written only through casedesk.sla.clocks (called by the case actions, with the case

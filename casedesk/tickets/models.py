@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from casedesk.core.choices import Priority
+from casedesk.core.choices import ChoiceLabels, Priority
 
 
 class Category(models.Model):
@@ -33,7 +33,7 @@ class CaseCounter(models.Model):
         return f"Last Case ID {self.last_value}"
 
 
-class Ticket(models.Model):
+class Ticket(ChoiceLabels, models.Model):
     """A case. Its primary key is the Case ID customers see: a number, never reused."""
 
     class Status(models.TextChoices):
@@ -164,7 +164,7 @@ class Ticket(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
-class Message(models.Model):
+class Message(ChoiceLabels, models.Model):
     """One entry of a case's thread: a public reply or an internal note."""
 
     class Kind(models.TextChoices):

@@ -254,12 +254,17 @@ def test_the_escalated_view_costs_the_same_queries_with_more_cases(
     client.get(url, {"view": "escalated"})  # the site configuration is cached from now on
     with django_assert_max_num_queries(20) as few:
         client.get(url, {"view": "escalated"})
+    # Counted now: the next request empties the connection's log that `few` reads.
+    few_queries = len(few.captured_queries)
     for n in range(12):
         ticket = make_case(make_contact(make_org())).ticket
         if n % 2:
             escalate(ticket.pk, source="agent", reason="x", actor=agent)
+    # The new organizations and contacts make the filters' choices be read once more
+    # (casedesk.desk.choices): that page is not the one compared.
+    client.get(url, {"view": "escalated"})
 
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    with django_assert_max_num_queries(few_queries):
         response = client.get(url, {"view": "escalated"})
 
     assert len(listed(response)) == 7
