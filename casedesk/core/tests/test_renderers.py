@@ -29,7 +29,7 @@ class Everything(forms.Form):
     number = forms.DecimalField(required=False)
     day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
-    files = MultipleFileField(required=False)
+    uploads = MultipleFileField(required=False)
     choice = forms.ChoiceField(choices=[("", "---"), ("a", "A & B"), ("<", mark_safe("<i>x</i>")),
                                         ("Group", [("g1", "One"), ("g2", _("Status"))])])
     many = forms.MultipleChoiceField(required=False, choices=[(1, "one"), (2, "two"), (3, 3)])
