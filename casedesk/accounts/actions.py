@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, connection, transaction
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +19,7 @@ from casedesk.accounts.models import (
     normalize_email,
 )
 from casedesk.core import rows
+from casedesk.core.paths import path_for
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
 
@@ -98,7 +98,7 @@ def invite(user: User, *, reason: str = "first_case", case_id: int | None = None
         user=user, token_hash=hash_token(token),
         expires_at=timezone.now() + timedelta(days=settings.CASEDESK_INVITATION_DAYS),
     ))
-    link = settings.CASEDESK_BASE_URL + invitation_path(token)
+    link = settings.CASEDESK_BASE_URL + path_for("accounts:invitation", token)
     queue_mail(
         kind=OutboundMail.Kind.INVITATION,
         to=user.email,
@@ -112,25 +112,6 @@ def invite(user: User, *, reason: str = "first_case", case_id: int | None = None
         headers={"Auto-Submitted": "auto-generated"},
     )
     return token
-
-
-# A stand-in token: token_urlsafe never makes it (it has no "."), and a path segment
-# keeps it as it is.
-_STAND_IN = "token.mark"
-
-
-def invitation_path(token: str) -> str:
-    """reverse("accounts:invitation", args=[token]), resolved once per URL configuration
-    and script prefix: a token (token_urlsafe: letters, digits, "-" and "_") is put in
-    the path as it is, so only the token differs from one invitation to the next."""
-    key = (get_urlconf(), get_script_prefix())
-    template = _invitation_paths.get(key)
-    if template is None:
-        template = _invitation_paths[key] = reverse("accounts:invitation", args=[_STAND_IN])
-    return template.replace(_STAND_IN, token)
-
-
-_invitation_paths: dict[tuple[str | None, str], str] = {}
 
 
 class InvitationError(Exception):

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from casedesk.core.paths import path_for
 from casedesk.desk.templatetags.desk_tags import ago, minute_text
 from casedesk.sla.display import TimeLeft
 from casedesk.tickets.models import Ticket
@@ -52,7 +52,7 @@ def queue_rows(tickets: Sequence[Ticket], view: str, select_all: bool) -> SafeSt
     parts = []
     for t in tickets:
         pk = t.pk
-        url = escape(reverse("desk:case", args=[pk]))
+        url = escape(path_for("desk:case", pk))
         if t.organization_id is not None and t.organization:
             organization: str = escape(t.organization.name)
         elif t.organization_name_given:

@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from casedesk.core.choices import Priority
+from casedesk.core.paths import path_for
 from casedesk.mail.actions import queue_mail
 from casedesk.mail.models import OutboundMail
 from casedesk.sla import clocks as sla_clocks
@@ -55,7 +56,6 @@ log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
 # Cases listed per section of an alert mail.
 MAIL_LINES = 10
-CASE_ID_SLOT = 987654321987
 
 
 @dataclass
@@ -240,8 +240,6 @@ def _notify(batch: Batch, levels: dict[int, Any]) -> int:
     is one message to read, not hundreds."""
     by_recipient: dict[str, list[Alert]] = defaultdict(list)
     lines: dict[int, dict[str, Any]] = {}
-    # One reverse() for the batch: the case's id is the only part that changes.
-    url = settings.CASEDESK_BASE_URL + reverse("desk:case", args=[CASE_ID_SLOT])
     for alert in batch.alerts:
         for address in _recipients(alert.clock.ticket, levels):
             by_recipient[address].append(alert)
@@ -250,7 +248,7 @@ def _notify(batch: Batch, levels: dict[int, Any]) -> int:
         warnings = [a for a in alerts if a.kind == "warning"]
         for alert in [*breaches[:MAIL_LINES], *warnings[:MAIL_LINES]]:
             if id(alert) not in lines:
-                lines[id(alert)] = _line(alert, batch.now, url)
+                lines[id(alert)] = _line(alert, batch.now)
         if len(alerts) == 1:
             alert = alerts[0]
             # Lazy: rendered in the recipient's language by queue_mail.
@@ -282,7 +280,7 @@ def _notify(batch: Batch, levels: dict[int, Any]) -> int:
     return len(by_recipient)
 
 
-def _line(alert: Alert, now: datetime, url: str) -> dict[str, Any]:
+def _line(alert: Alert, now: datetime) -> dict[str, Any]:
     clock = alert.clock
     ticket = clock.ticket
     return {
@@ -293,7 +291,7 @@ def _line(alert: Alert, now: datetime, url: str) -> dict[str, Any]:
         "due_at": f"{clock.due_at.astimezone(UTC):%d %b %Y, %H:%M}", "left": duration(
             int(abs((clock.due_at - now).total_seconds()))),
         "escalating": alert.escalating,
-        "url": url.replace(str(CASE_ID_SLOT), str(ticket.pk)),
+        "url": settings.CASEDESK_BASE_URL + path_for("desk:case", ticket.pk),
     }
 
 
