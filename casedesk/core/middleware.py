@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-from casedesk.accounts.models import User, known_languages
+from casedesk.accounts.models import User, known_languages, organization_of
 from casedesk.sla.display import zone_named
 
 
@@ -37,7 +37,7 @@ def reader_zone(user: User | None) -> ZoneInfo:
     site's (settings.TIME_ZONE)."""
     if user is None:
         return zone_named(settings.TIME_ZONE)
-    organization = user.organization if user.organization_id is not None else None
+    organization = organization_of(user)
     return zone_named(
         user.time_zone, organization.time_zone if organization else None, settings.TIME_ZONE
     )
