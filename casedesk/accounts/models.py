@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from casedesk.core import rows
@@ -111,6 +112,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Set when mail to this address bounced permanently; cleared when they write to us again.
     email_bouncing_at = models.DateTimeField(null=True, blank=True)
+    # Raised when two-factor sign-in is turned on or off or the recovery codes are made
+    # again: part of the session hash, so every other session of the person ends
+    # (casedesk.accounts.twofactor.end_other_sessions).
+    session_stamp = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = UserManager()
 
@@ -128,7 +133,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # role, organization) is the rest: `User.not_shown(...)` lists these when a page loads
     # the authors of a thread, the password hash and three timestamps among them.
     NOT_SHOWN = ("password", "last_login", "is_superuser", "phone", "case_visibility",
-                 "time_zone", "language", "is_staff", "date_joined", "email_bouncing_at")
+                 "time_zone", "language", "is_staff", "date_joined", "email_bouncing_at",
+                 "session_stamp")
 
     @classmethod
     def not_shown(cls, relation: str) -> list[str]:
@@ -137,6 +143,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django's hash of the password, mixed with the stamp once it was raised: a session
+        # signed in before the stamp changed no longer matches and is signed out. A stamp
+        # of 0 leaves Django's hash as it is, so no session ends when this field arrives.
+        base = super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        if not self.session_stamp:
+            return str(base)
+        return salted_hmac("casedesk.accounts.User.session_stamp",
+                           f"{base}:{self.session_stamp}", secret=secret,
+                           algorithm="sha256").hexdigest()
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email

@@ -17,8 +17,9 @@ import pyotp
 import segno
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -131,6 +132,33 @@ def enable(user: User, secret: str, code: str) -> list[str]:
     with transaction.atomic():
         TwoFactor.objects.filter(user=user).delete()
         TwoFactor.objects.create(user=user, secret=secret, last_step=step)
+        end_other_sessions(user)
+        return _new_recovery_codes(user)
+
+
+def end_other_sessions(user: User) -> None:
+    """Sign the person out everywhere: a session opened with the password alone (perhaps
+    by whoever learnt it) must not outlive turning two-factor sign-in on, and one that
+    saw the old recovery codes must not outlive new ones. The view keeps its own session
+    with django.contrib.auth.update_session_auth_hash."""
+    User.objects.filter(pk=user.pk).update(session_stamp=F("session_stamp") + 1)
+    user.refresh_from_db(fields=["session_stamp"])
+
+
+def _confirmed(user: User, password: str, code: str, refused: Promise) -> None:
+    """The password and a code (or a recovery code), or TwoFactorError with `refused`:
+    a session left open on a shared computer cannot change the second factor."""
+    if not user.check_password(password) or not verify(user, code):
+        raise TwoFactorError(refused)
+
+
+def renew_recovery_codes(user: User, password: str, code: str) -> list[str]:
+    """New recovery codes for someone who used or lost theirs; the old ones stop working.
+    Returns the new ones, to show once."""
+    _confirmed(user, password, code, _(
+        "The password or the code is not right. Your recovery codes are unchanged."))
+    with transaction.atomic():
+        end_other_sessions(user)
         return _new_recovery_codes(user)
 
 
@@ -162,13 +190,12 @@ def verify(user: User, code: str) -> bool:
 def disable(user: User, password: str, code: str) -> None:
     """Turn two-factor sign-in off: it takes the password and a code (or a recovery code),
     so a session left open on a shared computer cannot do it."""
-    if not user.check_password(password) or not verify(user, code):
-        raise TwoFactorError(
-            _("The password or the code is not right. Two-factor sign-in is still on.")
-        )
+    _confirmed(user, password, code, _(
+        "The password or the code is not right. Two-factor sign-in is still on."))
     with transaction.atomic():
         TwoFactor.objects.filter(user=user).delete()
         user.recovery_codes.all().delete()
+        end_other_sessions(user)
 
 
 @dataclass(frozen=True)

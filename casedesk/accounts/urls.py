@@ -8,6 +8,8 @@ urlpatterns = [
     path("signin/code/", views.signin_code, name="signin_code"),
     path("two-factor/", views.two_factor, name="two_factor"),
     path("two-factor/recovery-codes/", views.recovery_codes, name="recovery_codes"),
+    path("two-factor/recovery-codes/new/", views.renew_recovery_codes,
+         name="renew_recovery_codes"),
     path("two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
     path("signout/", views.signout, name="signout"),
     path("profile/", views.profile, name="profile"),

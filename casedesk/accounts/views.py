@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -173,11 +173,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     """Two-factor sign-in: set it up (scan, confirm with a code), or see that it is on."""
     user = two_factor_person(request)
     if twofactor.has_two_factor(user):
-        return render(request, "accounts/two_factor_on.html", {
-            "form": DisableTwoFactorForm(),
-            "unused": twofactor.unused_recovery_codes(user),
-            "required": SecurityPolicy.current().require_two_factor,
-        })
+        return _two_factor_on(request, user)
     # The secret stays in the session until a code proves the app has it: nothing is
     # stored for a set-up begun and left.
     secret = request.session.get(ENROLMENT_SECRET) or twofactor.new_secret()
@@ -191,6 +187,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 form.add_error("code", str(error))
             else:
                 del request.session[ENROLMENT_SECRET]
+                update_session_auth_hash(request, user)  # this session stays; others end
                 request.session[VERIFIED] = True
                 request.session[NEW_RECOVERY_CODES] = codes
                 messages.success(request, _("Two-factor sign-in is on. From now on you "
@@ -237,14 +234,57 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
                 throttle.record(user.email, address)
                 form.add_error(None, str(error))
             else:
+                update_session_auth_hash(request, user)
                 request.session.pop(VERIFIED, None)
                 messages.success(request, _("Two-factor sign-in is off. You sign in with "
                                             "your password only."))
                 return redirect("accounts:two_factor")
+    return _two_factor_on(request, user, disable_form=form)
+
+
+def _two_factor_on(request: HttpRequest, user: User, *,
+                   disable_form: DisableTwoFactorForm | None = None,
+                   renew_form: DisableTwoFactorForm | None = None) -> HttpResponse:
+    """The page of someone with two-factor sign-in on: new recovery codes, or turn it off.
+    A refused form comes back with its errors (400)."""
     return render(request, "accounts/two_factor_on.html", {
-        "form": form, "unused": twofactor.unused_recovery_codes(user),
+        "form": disable_form or DisableTwoFactorForm(),
+        "renew_form": renew_form or DisableTwoFactorForm(prefix="renew"),
+        "unused": twofactor.unused_recovery_codes(user),
         "required": SecurityPolicy.current().require_two_factor,
-    }, status=400)
+    }, status=400 if disable_form or renew_form else 200)
+
+
+@require_POST
+@login_required
+@sensitive_post_parameters("renew-password", "renew-code")
+@never_cache
+def renew_recovery_codes(request: HttpRequest) -> HttpResponse:
+    """New recovery codes (the old ones stop working), shown once; other sessions end."""
+    user = two_factor_person(request)
+    if not twofactor.has_two_factor(user):
+        return redirect("accounts:two_factor")
+    form = DisableTwoFactorForm(request.POST, prefix="renew")
+    if form.is_valid():
+        throttle, address = signin_throttle(), client_address(request)
+        wait = throttle.locked_for(user.email, address)
+        if wait:
+            form.add_error(None, locked_message(wait))
+        else:
+            try:
+                codes = twofactor.renew_recovery_codes(
+                    user, form.cleaned_data["password"], form.cleaned_data["code"])
+            except twofactor.TwoFactorError as error:
+                throttle.record(user.email, address)
+                form.add_error(None, str(error))
+            else:
+                update_session_auth_hash(request, user)
+                request.session[NEW_RECOVERY_CODES] = codes
+                messages.success(request, _("New recovery codes are made: the old ones no "
+                                            "longer work, and you are signed out everywhere "
+                                            "else."))
+                return redirect("accounts:recovery_codes")
+    return _two_factor_on(request, user, renew_form=form)
 
 
 def admin_signin(request: HttpRequest) -> HttpResponse:

@@ -44,6 +44,9 @@ def enrol(client, user: User) -> tuple[str, list[str]]:
     client.post(SETUP, {"code": pyotp.TOTP(secret).now()})
     codes = re.findall(r"<code>([0-9a-f-]+)</code>", client.get(CODES).content.decode())
     client.logout()
+    # Turning it on raised the session stamp: force_login with a stale copy would sign in
+    # a session that no longer matches.
+    user.refresh_from_db()
     return secret, codes
 
 
@@ -350,3 +353,88 @@ def test_a_token_made_before_the_requirement_still_reads_the_api(db, client):
     response = client.get("/api/v1/cases", HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     assert response.status_code == 200
+
+
+RENEW = reverse("accounts:renew_recovery_codes")
+
+
+def test_new_recovery_codes_replace_the_old_ones_after_the_password_and_a_code(
+        db, client, traveller):
+    agent = make_agent()
+    secret, old_codes = enrol(client, agent)
+    traveller.shift(timedelta(seconds=30))
+    client.force_login(agent)
+    assert "Make new recovery codes" in client.get(SETUP).content.decode()
+
+    wrong = client.post(RENEW, {"renew-password": "not-the-password",
+                                "renew-code": pyotp.TOTP(secret).now()})
+    assert wrong.status_code == 400
+    assert "Your recovery codes are unchanged" in wrong.content.decode()
+    assert set(RecoveryCode.objects.filter(user=agent).values_list("code_hash", flat=True)) == {
+        hash_token(code.replace("-", "")) for code in old_codes}
+
+    traveller.shift(timedelta(seconds=30))
+    made = client.post(RENEW, {"renew-password": PASSWORD, "renew-code": pyotp.TOTP(secret).now()})
+    assert made["Location"] == CODES
+    new_codes = re.findall(r"<code>([0-9a-f-]+)</code>", client.get(CODES).content.decode())
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
+    # This session goes on; the old codes no longer sign in, a new one does.
+    assert signed_in(client) == agent
+    client.logout()
+    password_step(client, agent)
+    assert "That code did not work" in client.post(CODE, {"code": old_codes[0]}).content.decode()
+    assert client.post(CODE, {"code": new_codes[0]})["Location"] == reverse("desk:queue")
+
+
+def test_a_recovery_code_can_confirm_new_codes_and_is_spent_doing_it(db, client, traveller):
+    agent = make_agent()
+    _secret, old_codes = enrol(client, agent)
+    client.force_login(agent)
+
+    client.post(RENEW, {"renew-password": PASSWORD, "renew-code": old_codes[0]})
+
+    assert RecoveryCode.objects.filter(user=agent, used_at=None).count() == 10
+    assert RecoveryCode.objects.filter(user=agent).count() == 10
+
+
+def test_changing_the_second_factor_signs_the_person_out_of_every_other_browser(
+        db, client, traveller):
+    from django.test import Client
+
+    agent = make_agent()
+    elsewhere = Client()
+    elsewhere.force_login(agent)
+    # Turning it on: a session opened with the password alone ends; this one goes on.
+    client.force_login(agent)
+    secret = secret_on_page(client.get(SETUP).content.decode())
+    client.post(SETUP, {"code": pyotp.TOTP(secret).now()})
+    assert signed_in(client) == agent
+    assert signed_in(elsewhere) is None
+    assert elsewhere.get(reverse("desk:queue"))["Location"].startswith(SIGNIN)
+
+    # New recovery codes, then turning it off: each ends the other sessions again.
+    for url, data in ((RENEW, {"renew-password": PASSWORD}), (DISABLE, {"password": PASSWORD})):
+        agent.refresh_from_db()
+        elsewhere.force_login(agent)
+        assert signed_in(elsewhere) == agent
+        traveller.shift(timedelta(seconds=30))
+        code_field = "renew-code" if url == RENEW else "code"
+        client.post(url, {**data, code_field: pyotp.TOTP(secret).now()})
+        assert signed_in(client) == agent
+        assert signed_in(elsewhere) is None
+
+
+def test_a_refused_change_of_the_second_factor_ends_no_session(db, client, traveller):
+    from django.test import Client
+
+    agent = make_agent()
+    secret, _codes = enrol(client, agent)
+    client.force_login(agent)
+    elsewhere = Client()
+    elsewhere.force_login(agent)
+
+    client.post(RENEW, {"renew-password": PASSWORD, "renew-code": "000000"})
+    client.post(DISABLE, {"password": "wrong", "code": pyotp.TOTP(secret).now()})
+
+    assert signed_in(elsewhere) == agent
+    assert signed_in(client) == agent

@@ -365,6 +365,7 @@ MATRIX: dict[str, Row] = {
     "accounts:two_factor": ("login", "notfound", "notfound", "notfound", "ok", "ok"),
     "accounts:recovery_codes": ("login", "notfound", "notfound", "notfound", "redirect", "redirect"),
     "accounts:two_factor_disable": ("method/login", "method/notfound", "method/notfound", "method/notfound", "method/redirect", "method/redirect"),
+    "accounts:renew_recovery_codes": ("method/login", "method/notfound", "method/notfound", "method/notfound", "method/redirect", "method/redirect"),
     "audit:history": ("login", "notfound", "notfound", "notfound", "notfound", "ok"),
 }
 
