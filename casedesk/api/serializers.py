@@ -389,6 +389,23 @@ class WebhookCreateSerializer(serializers.Serializer):
     )
 
 
+class WebhookUpdateSerializer(serializers.Serializer):
+    """PATCH: any of these; the others stay as they are. The organization does not change."""
+
+    url = serializers.CharField(max_length=2000, required=False)
+    events = serializers.ListField(child=serializers.CharField(max_length=40), max_length=20,
+                                   required=False)
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(
+        required=False, help_text="false: events are not sent to it until it is true again.")
+
+
+class WebhookSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(
+        help_text="The new signing secret, used from the next attempt on: shown in this "
+        "answer only.")
+
+
 class WebhookOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()
@@ -422,6 +439,14 @@ class WebhookDeliverySerializer(serializers.Serializer):
     last_status_code = serializers.IntegerField(allow_null=True)
     last_error = serializers.CharField(allow_blank=True)
     last_duration_ms = serializers.IntegerField(allow_null=True)
+
+
+class WebhookReplaySerializer(serializers.Serializer):
+    result = serializers.ChoiceField(
+        choices=["queued", "due"],
+        help_text="queued: a finished delivery is sent once more in a moment; due: one "
+        "waiting for its next attempt is made due now.")
+    delivery = WebhookDeliverySerializer()
 
 
 class WebhookDeliveryPageSerializer(serializers.Serializer):

@@ -34,6 +34,10 @@ urlpatterns = [
     path("webhooks/<int:webhook_id>", views_webhooks.WebhookDetail.as_view(), name="webhook"),
     path("webhooks/<int:webhook_id>/deliveries", views_webhooks.WebhookDeliveryList.as_view(),
          name="webhook_deliveries"),
+    path("webhooks/<int:webhook_id>/secret", views_webhooks.WebhookSecret.as_view(),
+         name="webhook_secret"),
+    path("webhooks/<int:webhook_id>/deliveries/<uuid:delivery_id>/replay",
+         views_webhooks.WebhookReplay.as_view(), name="webhook_replay"),
     # Any other address under /api/v1/ (a newline in it included) is a problem+json 404.
     re_path(r"^[\s\S]*$", problems.not_found),
 ]

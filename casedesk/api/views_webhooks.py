@@ -9,6 +9,7 @@ limit). A subscription someone does not manage answers 404 like a missing one.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -27,6 +28,9 @@ from casedesk.api.serializers import (
     WebhookDeliveryPageSerializer,
     WebhookListSerializer,
     WebhookOutSerializer,
+    WebhookReplaySerializer,
+    WebhookSecretSerializer,
+    WebhookUpdateSerializer,
 )
 from casedesk.webhooks.access import (
     NotAllowed,
@@ -37,8 +41,11 @@ from casedesk.webhooks.access import (
 from casedesk.webhooks.actions import (
     SubscriptionData,
     SubscriptionError,
+    change_subscription,
     create_subscription,
     delete_subscription,
+    replay,
+    roll_secret,
 )
 from casedesk.webhooks.models import Delivery, Subscription
 
@@ -151,12 +158,68 @@ class WebhookDetail(WebhookView):
     def get(self, request: Request, webhook_id: int) -> Response:
         return Response(subscription_data(request, self.find(webhook_id)))
 
+    @extend_schema(operation_id="webhooks_update", parameters=[WEBHOOK_ID],
+                   request=WebhookUpdateSerializer, responses=WebhookOutSerializer)
+    def patch(self, request: Request, webhook_id: int) -> Response:
+        subscription = self.find(webhook_id)
+        # A misspelt field ("event") changing nothing while the answer says 200 would hide
+        # the mistake: every field must be one of these.
+        fields = set(WebhookUpdateSerializer().fields)
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError({"body": ["A JSON object."]})
+        unknown = sorted(set(request.data) - fields)
+        if unknown:
+            raise serializers.ValidationError({name: [
+                f"Not a field that can be changed (one of {', '.join(sorted(fields))})."]
+                for name in unknown})
+        form = WebhookUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        if not form.validated_data:
+            raise serializers.ValidationError({"body": [
+                f"Nothing to change: give one of {', '.join(sorted(fields))}."]})
+        try:
+            changed = change_subscription(subscription.pk, **form.validated_data)
+        except SubscriptionError as exc:
+            raise serializers.ValidationError(
+                {name: [message] for name, message in exc.errors.items()}) from None
+        return Response(subscription_data(request, changed))
+
     @extend_schema(operation_id="webhooks_delete", parameters=[WEBHOOK_ID],
                    responses={204: OpenApiResponse(description="Deleted, with its deliveries: "
                                                    "nothing more is sent to it.")})
     def delete(self, request: Request, webhook_id: int) -> Response:
         delete_subscription(self.find(webhook_id).pk)
         return Response(status=204)
+
+
+class WebhookSecret(WebhookView):
+    @extend_schema(operation_id="webhooks_secret_roll", parameters=[WEBHOOK_ID], request=None,
+                   responses={200: WebhookSecretSerializer})
+    def post(self, request: Request, webhook_id: int) -> Response:
+        """A new signing secret, for a secret that leaked or is due to change. The old one
+        stops at once: deliveries from the next attempt on are signed with the new one.
+        With an Idempotency-Key, a retried request gets the same secret back instead of
+        rolling it again."""
+        subscription = self.find(webhook_id)
+        return self.idempotent(
+            request, lambda: Response({"secret": roll_secret(subscription.pk)}))
+
+
+class WebhookReplay(WebhookView):
+    @extend_schema(operation_id="webhooks_delivery_replay", parameters=[
+        WEBHOOK_ID, OpenApiParameter("delivery_id", str, OpenApiParameter.PATH,
+                                     description="The delivery's id (Casedesk-Delivery)."),
+    ], request=None, responses={202: WebhookReplaySerializer})
+    def post(self, request: Request, webhook_id: int, delivery_id: UUID) -> Response:
+        """Send a delivery again: one that was delivered or failed is sent once more; one
+        waiting for its next attempt is attempted now."""
+        subscription = self.find(webhook_id)
+        delivery = Delivery.objects.filter(pk=delivery_id, subscription=subscription).first()
+        if delivery is None:
+            raise Problem(404, "There is no such delivery of this subscription.")
+        result = replay(delivery)
+        delivery.refresh_from_db()
+        return Response({"result": result, "delivery": delivery_data(delivery)}, status=202)
 
 
 class WebhookDeliveryList(WebhookView):

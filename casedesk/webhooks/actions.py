@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -118,6 +119,21 @@ def update_subscription(subscription_id: int, data: SubscriptionData) -> Subscri
     return subscription
 
 
+def change_subscription(subscription_id: int, **changes: Any) -> Subscription:
+    """Some of a subscription's fields (url, events, description, is_active) changed and
+    the rest kept as they are when the row is locked: two partial changes at once each
+    keep the other's. SubscriptionError, changing nothing, as update_subscription."""
+    with transaction.atomic():
+        current = Subscription.objects.select_for_update().get(pk=subscription_id)
+        return update_subscription(subscription_id, SubscriptionData(
+            url=changes.get("url", current.url),
+            events=list(changes.get("events", current.events)),
+            organization=current.organization,
+            description=changes.get("description", current.description),
+            is_active=changes.get("is_active", current.is_active),
+        ))
+
+
 def roll_secret(subscription_id: int) -> str:
     """A new secret for the subscription, used from its next attempt on."""
     secret = new_secret()
@@ -133,9 +149,9 @@ def delete_subscription(subscription_id: int) -> None:
 
 
 def replay(delivery: Delivery) -> str:
-    """An admin's replay. A finished delivery (delivered or failed) is sent once more by a
-    job; one still waiting for its next attempt is made due now. Returns what was done:
-    "queued" or "due"."""
+    """A replay: an admin's on the desk, a subscription's manager's over the API. A
+    finished delivery (delivered or failed) is sent once more by a job; one still waiting
+    for its next attempt is made due now. Returns what was done: "queued" or "due"."""
     if delivery.is_done:
         from casedesk.webhooks.jobs import replay_delivery
 

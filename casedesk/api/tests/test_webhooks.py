@@ -236,3 +236,113 @@ def test_deliveries_filters_and_pages(receiver: Receiver, contact: User) -> None
     assert [d["event"] for d in seen] == sorted((d["event"] for d in seen), reverse=True)
     assert fields_of(problem(api.get(url, status="lost"), 400)) == {"status"}
     assert fields_of(problem(api.get(url, since="yesterday"), 400)) == {"since"}
+
+
+def test_a_manager_changes_a_subscription_in_part_and_bad_changes_change_nothing(
+    receiver: Receiver, contact: User, atlas_contact: User,
+) -> None:
+    api = api_for(contact)
+    made = subscribe(api, receiver.url + "/noc", ["case.created"], description="NOC").json()
+    url = f"{HOOKS}/{made['id']}"
+
+    # Only what is given changes; the answer is the subscription as it now is.
+    changed = api.patch(url, {"events": ["message.created", "case.created"],
+                              "description": "NOC, night shift"})
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert body["events"] == ["case.created", "message.created"]
+    assert body["description"] == "NOC, night shift" and body["url"] == receiver.url + "/noc"
+    assert "secret" not in body
+
+    # Refused, each with the field named, and the subscription unchanged.
+    before = Subscription.objects.values().get(pk=made["id"])
+    for data, field in (
+        ({"event": ["case.created"]}, "event"),  # misspelt: not silently ignored
+        ({"organization": None}, "organization"),
+        ({}, "body"),
+        ({"events": []}, "events"),
+        ({"events": ["case.deleted"]}, "events"),
+        ({"url": "ftp://example.org/hook"}, "url"),
+        ({"url": "https://8.8.8.8/x", "is_active": "perhaps"}, "is_active"),
+    ):
+        assert field in fields_of(problem(api.patch(url, data), 400)), data
+    problem(api.client.patch(url, "[1]", content_type="application/json",
+                             headers=api.headers), 400)
+    assert Subscription.objects.values().get(pk=made["id"]) == before
+    # Another organization's contact: the same 404 as for a missing one.
+    problem(api_for(atlas_contact).patch(url, {"is_active": False}), 404)
+
+    # Paused: the next case is not sent; active again: the one after is.
+    assert api.patch(url, {"is_active": False}).json()["is_active"] is False
+    make_case(contact, subject="While paused")
+    fan_out()
+    deliver_due()
+    assert receiver.requests == []
+    api.patch(url, {"is_active": True})
+    make_case(contact, subject="After the pause")
+    fan_out()
+    deliver_due()
+    sent = [json.loads(r.body)["data"]["case"]["subject"] for r in receiver.requests]
+    assert sent == ["After the pause"]
+
+
+def test_rolling_the_secret_signs_the_next_delivery_with_the_new_one_only(
+    receiver: Receiver, contact: User, atlas_contact: User,
+) -> None:
+    api = api_for(contact)
+    made = subscribe(api, receiver.url, ["case.created"]).json()
+    rolled = api.post(f"{HOOKS}/{made['id']}/secret", key="roll-1")
+    assert rolled.status_code == 200, rolled.content
+    secret = rolled.json()["secret"]
+    assert secret.startswith("whsec_") and secret != made["secret"]
+    # A retry with the same key gets the same secret back; it is not rolled again.
+    again = api.post(f"{HOOKS}/{made['id']}/secret", key="roll-1")
+    assert again.json() == {"secret": secret} and again["Idempotent-Replayed"] == "true"
+    assert "secret" not in api.get(f"{HOOKS}/{made['id']}").json()
+    problem(api_for(atlas_contact).post(f"{HOOKS}/{made['id']}/secret"), 404)
+    assert Subscription.objects.get(pk=made["id"]).secret == secret
+
+    make_case(contact)
+    fan_out()
+    deliver_due()
+    [request] = receiver.requests
+    verify = documented_verify()
+    assert verify(secret, request.headers["Casedesk-Signature"], request.body)
+    assert not verify(made["secret"], request.headers["Casedesk-Signature"], request.body)
+
+
+def test_a_manager_replays_a_delivery_of_their_own_subscription(
+    receiver: Receiver, contact: User, atlas_contact: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from casedesk.webhooks.jobs import replay_delivery
+
+    api = api_for(contact)
+    made = subscribe(api, receiver.url, ["case.created"]).json()
+    receiver.statuses = [500]
+    make_case(contact)
+    fan_out()
+    deliver_due()
+    delivery = Delivery.objects.get()
+    replay_url = f"{HOOKS}/{made['id']}/deliveries/{delivery.pk}/replay"
+
+    # Waiting for its next attempt: made due now, and the worker sends it.
+    due = api.post(replay_url)
+    assert due.status_code == 202, due.content
+    assert due.json()["result"] == "due" and due.json()["delivery"]["id"] == str(delivery.pk)
+    assert deliver_due()["delivered"] == 1
+
+    # Delivered: sent once more by a job, with the same delivery id.
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = api.post(replay_url)
+    assert queued.json()["result"] == "queued"
+    replay_delivery.call(str(delivery.pk))
+    assert len(receiver.requests) == 3
+    assert len({r.headers["Casedesk-Delivery"] for r in receiver.requests}) == 1
+
+    # Another organization's contact, or a delivery that is not this subscription's: 404.
+    problem(api_for(atlas_contact).post(replay_url), 404)
+    other = subscribe(api, receiver.url + "/other", ["case.created"]).json()
+    problem(api.post(f"{HOOKS}/{other['id']}/deliveries/{delivery.pk}/replay"), 404)
+    problem(api.post(f"{HOOKS}/{made['id']}/deliveries/not-a-uuid/replay"), 404)
+    assert len(receiver.requests) == 3

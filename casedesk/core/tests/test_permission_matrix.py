@@ -258,6 +258,8 @@ MATRIX: dict[str, Row] = {
     "api:webhooks": ("unauth", "ok/415", "ok/415", "forbidden", "forbidden", "ok/415"),
     "api:webhook": ("unauth", "ok/method", "notfound", "forbidden", "forbidden", "ok/method"),
     "api:webhook_deliveries": ("unauth", "ok/method", "notfound", "forbidden", "forbidden", "ok/method"),
+    "api:webhook_secret": ("unauth", "method/ok", "notfound", "forbidden", "forbidden", "method/ok"),
+    "api:webhook_replay": ("unauth", "method/ok", "notfound", "forbidden", "forbidden", "method/ok"),
     r"api/v1/^[\s\S]*$": ("notfound", "notfound", "notfound", "notfound", "notfound", "notfound"),
     # Token pages: the desk's are agents' (an admin revokes anyone's); the portal's are any
     # signed-in person's own.
