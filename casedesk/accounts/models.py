@@ -190,17 +190,23 @@ def organization_of(user: User) -> Organization | None:
     return user.organization
 
 
+def saved_language(user: User) -> str:
+    """The person's own language, else their organization's; "" when neither is set (a
+    code no longer in settings.LANGUAGES counts as not set). The pages then follow the
+    browser; mail (language_for) follows the site."""
+    known = known_languages()
+    if user.language in known:
+        return user.language
+    organization = organization_of(user)
+    if organization is not None and organization.language in known:
+        return organization.language
+    return ""
+
+
 def language_for(user: User | None) -> str:
     """The language to write to `user` in: their own choice, else their organization's,
-    else the site's. A code no longer in settings.LANGUAGES falls back the same way."""
-    known = known_languages()
-    if user is not None:
-        if user.language in known:
-            return user.language
-        organization = organization_of(user)
-        if organization is not None and organization.language in known:
-            return organization.language
-    return settings.LANGUAGE_CODE
+    else the site's."""
+    return (saved_language(user) if user is not None else "") or settings.LANGUAGE_CODE
 
 
 def hash_token(token: str) -> str:

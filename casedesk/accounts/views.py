@@ -43,9 +43,8 @@ from casedesk.accounts.forms import (
     locked_message,
 )
 from casedesk.accounts.middleware import VERIFIED
-from casedesk.accounts.models import SecurityPolicy, User, known_languages
+from casedesk.accounts.models import SecurityPolicy, User, known_languages, saved_language
 from casedesk.accounts.throttle import signin_throttle
-from casedesk.core.middleware import saved_language
 from casedesk.core.net import client_address
 
 EMAIL_BACKEND = "casedesk.accounts.backends.EmailBackend"

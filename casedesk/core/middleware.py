@@ -17,19 +17,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-from casedesk.accounts.models import User, known_languages, organization_of
+from casedesk.accounts.models import User, organization_of, saved_language
 from casedesk.sla.display import zone_named
-
-
-def saved_language(user: User) -> str:
-    """The person's own language, else their organization's; "" when neither is set."""
-    known = known_languages()
-    if user.language in known:
-        return user.language
-    organization = user.organization if user.organization_id is not None else None
-    if organization is not None and organization.language in known:
-        return organization.language
-    return ""
 
 
 def reader_zone(user: User | None) -> ZoneInfo:
