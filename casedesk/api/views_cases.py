@@ -4,6 +4,8 @@ casedesk.tickets.actions, as the portal's and the desk's do."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -95,36 +97,34 @@ class CaseList(ApiView):
         size = page_size(request)
         text = params.get("q", "").strip()
         raw_cursor = params.get("cursor")
+        # Per role: the cursor's scope, the cases a search runs over, and the keyset page.
+        searched: Callable[[int], tuple[list[int], bool]]
+        keyset: Callable[[list[Any] | None], tuple[list[int], list[Any] | None]]
         if person.is_agent:
             criteria = agent_criteria(person, params)
             scope = f"agent|{person.pk}|{criteria.fingerprint()}"
-            if text:
-                scope += "|search"
-                page = self.page_number(scope, raw_cursor)
-                ids, more = search_page(request, text, search_scope(person, criteria),
-                                        True, size, page)
-                cursor = make_cursor(scope, [page + 1]) if more else None
-            else:
-                key = read_cursor(scope, raw_cursor) if raw_cursor else None
-                expected = 2 if criteria.sort == "newest" else 3
-                if key is not None and len(key) != expected:
-                    raise bad_cursor()
-                ids, last = agent_page(person, criteria, key, size)
-                cursor = make_cursor(scope, last) if last else None
+            key_length = 2 if criteria.sort == "newest" else 3
+            searched = partial(search_page, request, text, search_scope(person, criteria),
+                               True, size)
+            keyset = partial(agent_page, person, criteria, size=size)
         else:
             cases = contact_filters(params, visible_cases(person))
             scope = f"contact|{person.pk}|{params.get('status', '')}|{params.get('priority', '')}"
-            if text:
-                scope += "|search"
-                page = self.page_number(scope, raw_cursor)
-                ids, more = search_page(request, text, cases, False, size, page)
-                cursor = make_cursor(scope, [page + 1]) if more else None
-            else:
-                key = read_cursor(scope, raw_cursor) if raw_cursor else None
-                if key is not None and len(key) != 2:
-                    raise bad_cursor()
-                ids, last = contact_page(cases, key, size)
-                cursor = make_cursor(scope, last) if last else None
+            key_length = 2
+            searched = partial(search_page, request, text, cases, False, size)
+            keyset = partial(contact_page, cases, size=size)
+        if text:
+            # Best first: pages of a ranking are numbered (a rank is no key to go on from).
+            scope += "|search"
+            page = self.page_number(scope, raw_cursor)
+            ids, more = searched(page)
+            cursor = make_cursor(scope, [page + 1]) if more else None
+        else:
+            key = read_cursor(scope, raw_cursor) if raw_cursor else None
+            if key is not None and len(key) != key_length:
+                raise bad_cursor()
+            ids, last = keyset(key)
+            cursor = make_cursor(scope, last) if last else None
         return Response({"results": cases_data(ids), **page_links(request, cursor)})
 
     def page_number(self, scope: str, raw: str | None) -> int:
