@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.http import QueryDict
 from django.utils.text import slugify
 from rest_framework import serializers
 
@@ -39,10 +41,44 @@ def plan_by_slug(slug: str) -> Plan:
     return plans[slug]
 
 
+def _wrong_type(field: serializers.Field, value: Any) -> str:
+    """What a JSON value should have been for `field`, or "" when its type is right."""
+    if isinstance(field, serializers.BooleanField):
+        return "" if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, serializers.IntegerField):
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        return "" if whole else "Must be a whole number."
+    if isinstance(field, serializers.CharField):
+        return "" if isinstance(value, str) else "Must be a string."
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        return next((_wrong_type(field.child, item) for item in value
+                     if item is not None and _wrong_type(field.child, item)), "")
+    return ""
+
+
+class JsonInput(serializers.Serializer):
+    """An input serializer that takes each JSON value in the type the schema gives it.
+
+    DRF turns 135 into "135" for a string field, "12" into 12 and 1 into true: a client
+    that sent the wrong type would get a 2xx and a value it did not mean. A form body
+    (multipart, where every value is text) is left to DRF's own parsing."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping) and not isinstance(data, QueryDict):
+            errors = {
+                name: [message] for name, field in self.fields.items()
+                if not field.read_only and data.get(name) is not None
+                and (message := _wrong_type(field, data[name]))
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 # ---------------------------------------------------------------- organizations
 
 
-class OrganizationSerializer(serializers.Serializer):
+class OrganizationSerializer(JsonInput):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=200)
     plan = serializers.CharField(
@@ -129,7 +165,7 @@ class OrganizationPageSerializer(serializers.Serializer):
 # ---------------------------------------------------------------- contacts
 
 
-class ContactSerializer(serializers.Serializer):
+class ContactSerializer(JsonInput):
     id = serializers.IntegerField(read_only=True)
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=150)
@@ -174,7 +210,7 @@ class ContactPageSerializer(serializers.Serializer):
 # ---------------------------------------------------------------- cases
 
 
-class CaseCreateSerializer(serializers.Serializer):
+class CaseCreateSerializer(JsonInput):
     requester_email = serializers.EmailField(
         max_length=254, required=False,
         help_text="Required for agent tokens; a contact's token opens cases for its own "
@@ -192,7 +228,7 @@ class CaseCreateSerializer(serializers.Serializer):
     )
 
 
-class CaseUpdateSerializer(serializers.Serializer):
+class CaseUpdateSerializer(JsonInput):
     status = serializers.ChoiceField(
         choices=Ticket.Status.values, required=False,
         help_text="Contacts may set closed, or open on a resolved or closed case.",
@@ -242,7 +278,7 @@ class CasePageSerializer(serializers.Serializer):
 # ---------------------------------------------------------------- messages
 
 
-class MessageCreateSerializer(serializers.Serializer):
+class MessageCreateSerializer(JsonInput):
     body = serializers.CharField(max_length=DESCRIPTION_MAX)
     visibility = serializers.ChoiceField(
         choices=["public", "internal"], required=False,
@@ -287,7 +323,7 @@ class MessagePageSerializer(serializers.Serializer):
 # ---------------------------------------------------------------- escalations
 
 
-class EscalationCreateSerializer(serializers.Serializer):
+class EscalationCreateSerializer(JsonInput):
     reason = serializers.CharField(max_length=2000)
     source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=["portal", "phone", "agent"], required=False,
@@ -372,7 +408,7 @@ class KbArticleSerializer(KbArticleSummarySerializer):
 # ---------------------------------------------------------------- webhooks
 
 
-class WebhookCreateSerializer(serializers.Serializer):
+class WebhookCreateSerializer(JsonInput):
     url = serializers.CharField(
         max_length=2000, help_text="Where each event is POSTed: https:// to a public address.")
     events = serializers.ListField(
@@ -389,7 +425,7 @@ class WebhookCreateSerializer(serializers.Serializer):
     )
 
 
-class WebhookUpdateSerializer(serializers.Serializer):
+class WebhookUpdateSerializer(JsonInput):
     """PATCH: any of these; the others stay as they are. The organization does not change."""
 
     url = serializers.CharField(max_length=2000, required=False)

@@ -29,6 +29,9 @@ def test_agent_creates_a_contact(agent_api: Api, org: Organization) -> None:
     ({"email": "nope"}, "email"), ({"email": "noor@gulfnet.example"}, "email"),
     ({"name": " "}, "name"), ({"organization": 999}, "organization"),
     ({"language": "fr"}, "language"), ({"phone": "1" * 41}, "phone"),
+    # JSON's types as the schema gives them: DRF alone would store 135 as "135".
+    ({"name": 135}, "name"), ({"organization": "1"}, "organization"),
+    ({"organization": True}, "organization"), ({"phone": ["+971"]}, "phone"),
 ])
 def test_bad_input_creates_nothing(agent_api: Api, contact: User, change: dict[str, Any],
                                    field: str) -> None:

@@ -30,6 +30,8 @@ def test_admin_creates_an_organization(admin_api: Api) -> None:
     ({"name": ""}, "name"), ({"name": "Gulf Net"}, "name"), ({"plan": "gold"}, "plan"),
     ({"domains": ["not a domain"]}, "domains"), ({"time_zone": "Mars/Base"}, "time_zone"),
     ({"language": "fr"}, "language"), ({"org_wide_visibility": "maybe"}, "org_wide_visibility"),
+    ({"org_wide_visibility": 1}, "org_wide_visibility"), ({"domains": [7]}, "domains"),
+    ({"name": 12.5}, "name"),
 ])
 def test_bad_input_creates_nothing(admin_api: Api, org: Organization, change: dict[str, Any],
                                    field: str) -> None:
