@@ -281,11 +281,13 @@ def queue_acknowledgement(
         reader=requester,
         subject=case_subject(ticket),
         template="tickets/mail/acknowledgement.txt",
+        # Plain values, not the case and the person: the template is rendered once per
+        # language and these put back (casedesk.mail.pieces).
         context={
-            "ticket": ticket, "requester": requester, "plan": plan,
-            "target": target, "target_text": duration_text_lazy(target) if target else "",
+            "name": requester.get_short_name(), "case_id": ticket.pk,
+            "case_subject": ticket.subject, "plan": plan.name if plan else None,
+            "target": bool(target), "target_text": duration_text_lazy(target) if target else "",
             "priority_label": Priority(ticket.priority).label,
-            "description": message.body,
         },
         headers={
             "Auto-Submitted": "auto-replied", "X-Casedesk-Case": str(ticket.pk),
