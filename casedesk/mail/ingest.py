@@ -338,7 +338,7 @@ def _ingest(parsed: Any) -> IngestResult:
                 author, _ = get_or_create_contact(email=sender, full_name=sender_name(parsed))
         message = add_message(
             ticket.pk, author, body, files, channel=Ticket.Channel.EMAIL, mail=mail,
-            locked=ticket,
+            locked=ticket, savepoint=False,
         )
         return IngestResult("reply", ticket.pk, message.pk)
     if settings.CASEDESK_EMAIL_NEW_CASES == "portal":
@@ -370,6 +370,8 @@ def new_case(
         related_to=related_to,
         # The sender's account when there is one (read above), else made from the address.
         submitted_by=user, requester_is_new=user is None,
+        # ingest() runs in the caller's savepoint (the inbound job's, one per message).
+        savepoint=False,
     )
     return IngestResult("new_case", submission.ticket.pk, submission.message.pk)
 
