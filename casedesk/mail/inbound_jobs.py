@@ -135,12 +135,12 @@ def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> li
 
     Every message is parsed first, outside any transaction (on SQLite a transaction holds
     the one write lock). Then the whole batch is ingested in ONE transaction (on
-    PostgreSQL under batch_lock), each message in a savepoint of its own: one commit per
-    batch instead of per message. A message that fails is rolled back to its savepoint and
-    quarantined in the same transaction; the others keep what they did. Should the batch
-    transaction itself fail (the connection lost, a failed commit, a deadlock), nothing of
-    it was committed: the messages are processed again one by one, each in a transaction
-    of its own, so one message that breaks the connection cannot hold back the others.
+    PostgreSQL under batch_lock), without a savepoint per message: one commit per batch
+    instead of per message, and no SAVEPOINT and RELEASE around each (two of a reply's
+    dozen statements). Should any of it fail (a message that cannot be ingested, the
+    connection lost, a failed commit, a deadlock), nothing of it was committed: the
+    messages are processed again one by one, each in a transaction of its own where a
+    failure quarantines that message only, so one message cannot hold back the others.
     """
     rows = {
         pk: (bytes(raw), attempts)
@@ -163,11 +163,11 @@ def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> li
         try:
             with transaction.atomic():
                 batch_lock([parsed for _pk, _attempts, parsed in work])
-                batch = {pk: ingest_one(pk, attempts, parsed, claimed_until)
+                batch = {pk: ingest_one(pk, attempts, parsed, claimed_until, alone=False)
                          for pk, attempts, parsed in work}
         except Exception as exc:  # noqa: BLE001 - retried one by one below
-            log.warning("Inbound batch of %s failed (%s: %s); processing one by one",
-                        len(work), type(exc).__name__, exc)
+            log.info("Inbound batch of %s failed (%s: %s); processing one by one",
+                     len(work), type(exc).__name__, exc)
         else:
             statuses.update(batch)
             work = []
@@ -233,26 +233,20 @@ def still_ours(inbound_id: int, claimed_until: datetime) -> bool:
 
 
 def ingest_one(inbound_id: int, attempts: int, parsed: Any,
-               claimed_until: datetime | None = None) -> str:
+               claimed_until: datetime | None = None, *, alone: bool = True) -> str:
     """Ingest one parsed message inside the caller's transaction, and record its outcome
     on its row in the same transaction: a crash between the two cannot leave a reply
     posted twice after the lease runs out. A failure rolls back this message's savepoint
-    only, and quarantines it."""
+    only, and quarantines it.
+
+    `alone=False`: the caller's transaction holds a batch and is processed again one
+    message at a time should it fail (process_claimed); no savepoint, and a failure
+    raises."""
+    if not alone:
+        return _ingest_and_record(inbound_id, attempts, parsed, claimed_until)
     try:
         with transaction.atomic():
-            if claimed_until is not None and not still_ours(inbound_id, claimed_until):
-                log.warning("Inbound mail %s: claimed by another worker after this "
-                            "worker's lease ran out; skipped", inbound_id)
-                return "skipped"
-            result = ingest(parsed, inbound_id)
-            action = str(getattr(result, "action", "") or "")
-            status = Status.IGNORED if action == "ignored" else Status.PROCESSED
-            record_outcome(
-                inbound_id, status=status, result=action, attempts=attempts,
-                reason=str(getattr(result, "reason", "") or "")[:REASON_CHARS],
-                ticket_id=getattr(result, "ticket_id", None),
-                message_id=getattr(result, "message_id", None),
-            )
+            return _ingest_and_record(inbound_id, attempts, parsed, claimed_until)
     except Exception as exc:  # noqa: BLE001 - any failure quarantines, never loses, the mail
         if is_transient(exc):
             raise  # the caller tries it again
@@ -260,6 +254,23 @@ def ingest_one(inbound_id: int, attempts: int, parsed: Any,
         # and the caller retries the batch one message at a time.
         quarantine(inbound_id, attempts, exc)
         return Status.QUARANTINED
+
+
+def _ingest_and_record(inbound_id: int, attempts: int, parsed: Any,
+                       claimed_until: datetime | None) -> str:
+    if claimed_until is not None and not still_ours(inbound_id, claimed_until):
+        log.warning("Inbound mail %s: claimed by another worker after this worker's lease "
+                    "ran out; skipped", inbound_id)
+        return "skipped"
+    result = ingest(parsed, inbound_id)
+    action = str(getattr(result, "action", "") or "")
+    status = Status.IGNORED if action == "ignored" else Status.PROCESSED
+    record_outcome(
+        inbound_id, status=status, result=action, attempts=attempts,
+        reason=str(getattr(result, "reason", "") or "")[:REASON_CHARS],
+        ticket_id=getattr(result, "ticket_id", None),
+        message_id=getattr(result, "message_id", None),
+    )
     return status
 
 
