@@ -31,6 +31,7 @@ from django.template.loader import get_template
 from django.template.loader import render_to_string as engine_render
 from django.utils import timezone, translation
 from django.utils.functional import Promise
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -74,7 +75,9 @@ def _is_value(value: Any) -> bool:
         return False
     if isinstance(value, int):
         return value != 0
-    return isinstance(value, str | Promise) and str(value) != ""
+    if isinstance(value, str):
+        return value != ""
+    return isinstance(value, Promise) and str(value) != ""
 
 
 def _shape_key(template: str, context: Mapping[str, Any], layout: Layout) -> tuple[Any, ...] | None:
@@ -113,6 +116,18 @@ def _pieces(template: str, context: Mapping[str, Any], layout: Layout) -> list[P
     return [p for p in pieces if p != ""]
 
 
+def _write(value: Any, piece: tuple[str, bool], layout: Layout) -> str:
+    """`value` as the template prints it where `piece` stands."""
+    name, escaped = piece
+    if escaped and name in layout.filters:
+        return layout.filters[name](value)
+    if type(value) is str:
+        # What render_value_in_context does to a plain string, without its checks for
+        # dates and numbers.
+        return str(escape(value)) if escaped else value
+    return str(render_value_in_context(value, _ESCAPED if escaped else _RAW))
+
+
 def render_to_string(template: str, context: dict[str, Any]) -> SafeString:
     """What django.template.loader.render_to_string(template, context) returns, from the
     template's pieces when it has a layout and the context is flat: safe text, as the
@@ -129,14 +144,14 @@ def render_to_string(template: str, context: dict[str, Any]) -> SafeString:
     if pieces is None:
         return SafeString(engine_render(template, context))
     out = []
+    # A value printed several times (the Case ID, four) is written once.
+    written: dict[Piece, str] = {}
     for piece in pieces:
         if isinstance(piece, str):
             out.append(piece)
             continue
-        name, escaped = piece
-        value = context[name]
-        if escaped and name in layout.filters:
-            out.append(layout.filters[name](value))
-        else:
-            out.append(str(render_value_in_context(value, _ESCAPED if escaped else _RAW)))
+        text = written.get(piece)
+        if text is None:
+            text = written[piece] = _write(context[piece[0]], piece, layout)
+        out.append(text)
     return mark_safe("".join(out))  # noqa: S308 - the template's text, values as it wrote them
