@@ -211,6 +211,18 @@ def test_only_admins_may_download_the_original(db: Any, client: Client) -> None:
     assert "/login/" in response["Location"]
 
 
+def test_a_nul_byte_in_the_headers_does_not_refuse_the_message(db: Any) -> None:
+    # Given a message whose Subject and Message-ID hold a NUL (found by test_fuzz_mail:
+    # PostgreSQL refuses NUL in text, so storing it failed and the sender was refused)
+    raw = QUESTION.replace(b"Subject: ", b"Subject: \x00").replace(b"<q1@", b"<q1\x00@")
+
+    # When it is stored, then it is, its admin columns without the NUL
+    inbound = stored(raw)
+    inbound.refresh_from_db()
+    assert bytes(inbound.raw) == raw
+    assert "\x00" not in inbound.subject + inbound.message_id
+
+
 def test_a_batch_is_claimed_once(db: Any) -> None:
     # Given three received messages
     ids = sorted(stored(QUESTION.replace(b"q1@", f"q{n}@".encode())).pk for n in range(3))
