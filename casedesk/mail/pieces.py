@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.template import Context
@@ -32,7 +33,7 @@ from django.template.loader import render_to_string as engine_render
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,18 @@ class Layout:
     filters: Mapping[str, Callable[[Any], str]] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=512)
+def _urlized_line(line: str, safe: bool) -> str:
+    return str(urlize(mark_safe(line) if safe else line, autoescape=True))  # noqa: S308 - safe as given
+
+
 def _urlized(value: Any) -> str:
-    return str(urlize(value, autoescape=True))
+    """`value|urlize`, line by line, most lines of a mail being the same in every mail of
+    its language (0.6 ms of urlize per invitation). Equal to urlizing the whole text:
+    urlize maps each word and each run of the characters between words (whitespace,
+    quotes, angle brackets) on its own, and a newline is one of those characters."""
+    safe = isinstance(value, SafeData)
+    return "\n".join(_urlized_line(line, safe) for line in str(value).split("\n"))
 
 
 LAYOUTS: dict[str, Layout] = {

@@ -121,3 +121,18 @@ def test_an_arabic_acknowledgement_queued_by_a_case_is_in_arabic(db: Any) -> Non
     assert "سارة" in mail.body_text and f"{ticket.pk}" in mail.body_text
     assert "&lt;b&gt;الطابعة&lt;/b&gt;" in mail.body_html
     assert 'dir="rtl"' in mail.body_html
+
+
+def test_urlize_line_by_line_is_urlize_of_the_whole_text() -> None:
+    from django.template.defaultfilters import urlize
+    from django.utils.safestring import mark_safe
+
+    texts = [
+        "See http://a.example/x?y=1&z=2.\nWrite to c@d.example, or www.b.org\n\n<b>'q'</b>",
+        'Quoted "http://e.example/" then\r\n(www.f.example). &amp; \n\tmailto:g@h.example:',
+        "",
+        "\n\n",
+    ]
+    for text in texts:
+        for value in (text, mark_safe(text)):
+            assert pieces._urlized(value) == str(urlize(value, autoescape=True))
