@@ -77,6 +77,7 @@ _ESCAPED = Context(autoescape=True)
 
 Piece = str | tuple[str, bool]  # literal text, or (the context's name, escaped?)
 _shapes: dict[tuple[Any, ...], list[Piece] | None] = {}
+_UNKNOWN: list[Piece] = []
 
 
 def _is_value(value: Any) -> bool:
@@ -147,11 +148,12 @@ def render_to_string(template: str, context: dict[str, Any]) -> SafeString:
     key = _shape_key(template, context, layout) if layout is not None else None
     if layout is None or key is None:
         return SafeString(engine_render(template, context))
-    if key not in _shapes:
+    # Read once: another thread may clear the cache between two reads.
+    pieces = _shapes.get(key, _UNKNOWN)
+    if pieces is _UNKNOWN:
         if len(_shapes) >= MAX_SHAPES:
             _shapes.clear()
-        _shapes[key] = _pieces(template, context, layout)
-    pieces = _shapes[key]
+        pieces = _shapes[key] = _pieces(template, context, layout)
     if pieces is None:
         return SafeString(engine_render(template, context))
     out = []
