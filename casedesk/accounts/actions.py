@@ -17,6 +17,7 @@ from casedesk.accounts.models import (
     User,
     hash_token,
     normalize_email,
+    organization_of,
 )
 from casedesk.core import rows
 from casedesk.core.paths import path_for
@@ -67,7 +68,10 @@ def get_or_create_contact(
     try:
         # A savepoint, so that losing the race below leaves the caller's transaction usable.
         with transaction.atomic():
-            user.save(force_insert=True)
+            # rows.insert, as for a case's rows: every new sender by email is one, and
+            # compiling the ORM's INSERT cost more than running it (no password was set, so
+            # AbstractBaseUser.save would have nothing more to do).
+            rows.insert(user)
     except IntegrityError:
         # Another submission from this address inserted it first: the unique index made us
         # wait for its commit, so (read committed) its row is visible now.
@@ -99,15 +103,19 @@ def invite(user: User, *, reason: str = "first_case", case_id: int | None = None
         expires_at=timezone.now() + timedelta(days=settings.CASEDESK_INVITATION_DAYS),
     ))
     link = settings.CASEDESK_BASE_URL + path_for("accounts:invitation", token)
+    organization = organization_of(user)
     queue_mail(
         kind=OutboundMail.Kind.INVITATION,
         to=user.email,
         reader=user,
         subject=_("Your invitation to the support portal"),
         template="accounts/mail/invitation.txt",
+        # Plain values, not the person: the template is rendered once per language and
+        # these put back (casedesk.mail.pieces).
         context={
-            "user": user, "link": link, "days": settings.CASEDESK_INVITATION_DAYS,
-            "case_id": case_id,
+            "name": user.get_short_name(), "email": user.email,
+            "organization": organization.name if organization else None,
+            "link": link, "days": settings.CASEDESK_INVITATION_DAYS, "case_id": case_id,
         },
         headers={"Auto-Submitted": "auto-generated"},
     )

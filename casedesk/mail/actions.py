@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import make_msgid
 from django.template import TemplateDoesNotExist
-from django.template.loader import get_template, render_to_string
+from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
@@ -17,6 +17,7 @@ from casedesk.core import rows
 from casedesk.core.middleware import reader_zone
 from casedesk.core.models import SiteConfiguration
 from casedesk.mail.models import OutboundMail
+from casedesk.mail.pieces import render_to_string
 
 
 def support_address() -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from email.header import decode_header, make_header
 from email.message import Message
+from typing import Any, cast
 
 MAX_HEADER_CHARS = 2000  # longer values are cut (a 1 MB Subject must not reach the DB)
 
@@ -41,17 +42,31 @@ def decode_words(value: str) -> str:
         return value
 
 
+def _by_name(msg: Message) -> dict[str, list[Any]]:
+    """The message's raw header values by lower-cased name, made once per message (and
+    again if headers were added since): a received message is asked for about twenty
+    headers, and each lookup walked (and copied) the whole list."""
+    items = msg.__dict__.get("_headers")
+    if not isinstance(items, list):
+        items = list(msg.raw_items())
+    cached = msg.__dict__.get("_casedesk_by_name")
+    if cached is not None and cached[0] is items and cached[1] == len(items):
+        return cast(dict[str, list[Any]], cached[2])
+    found: dict[str, list[Any]] = {}
+    for key, value in items:
+        found.setdefault(str(key).lower(), []).append(value)
+    msg.__dict__["_casedesk_by_name"] = (items, len(items), found)
+    return found
+
+
 def raw_values(msg: Message, name: str, defects: list[str] | None = None) -> list[str]:
     """Every value of header `name`, unfolded, cut to MAX_HEADER_CHARS, not decoded."""
-    wanted = name.lower()
     try:
-        items = msg.raw_items() if hasattr(msg, "raw_items") else msg._headers  # type: ignore[attr-defined]
+        values = _by_name(msg).get(name.lower(), [])
     except Exception:
         return []
     out: list[str] = []
-    for key, value in items:
-        if key.lower() != wanted:
-            continue
+    for value in values:
         text = _FOLD.sub(" ", as_text(value)).replace("\x00", "").strip()
         if len(text) > MAX_HEADER_CHARS:
             if defects is not None:

@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 # (casedesk.core.lease.lease(), CASEDESK_JOB_LEASE_SECONDS): with a fixed ten minutes, as
 # before, a killed worker's batch sat unprocessed for ten minutes while its job had long been
 # taken over (found by the soak, issue 8.8). Processing runs in one transaction, so a second
-# run starts from nothing done, and a worker whose claim ran out skips what another worker
-# has claimed since (still_ours), so a batch slower than the lease is never ingested twice.
+# run starts from nothing done, and a worker whose claim ran out rolls back what another worker
+# has claimed since (record_outcome), so a batch slower than the lease is never ingested twice.
 BATCH = 100
 # Raw bytes claimed at once: a batch of 25 MB messages is parsed a few at a time.
 BATCH_BYTES = 32 * 1024 * 1024
@@ -135,12 +135,12 @@ def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> li
 
     Every message is parsed first, outside any transaction (on SQLite a transaction holds
     the one write lock). Then the whole batch is ingested in ONE transaction (on
-    PostgreSQL under batch_lock), each message in a savepoint of its own: one commit per
-    batch instead of per message. A message that fails is rolled back to its savepoint and
-    quarantined in the same transaction; the others keep what they did. Should the batch
-    transaction itself fail (the connection lost, a failed commit, a deadlock), nothing of
-    it was committed: the messages are processed again one by one, each in a transaction
-    of its own, so one message that breaks the connection cannot hold back the others.
+    PostgreSQL under batch_lock), without a savepoint per message: one commit per batch
+    instead of per message, and no SAVEPOINT and RELEASE around each (two of a reply's
+    dozen statements). Should any of it fail (a message that cannot be ingested, the
+    connection lost, a failed commit, a deadlock), nothing of it was committed: the
+    messages are processed again one by one, each in a transaction of its own where a
+    failure quarantines that message only, so one message cannot hold back the others.
     """
     rows = {
         pk: (bytes(raw), attempts)
@@ -163,11 +163,11 @@ def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> li
         try:
             with transaction.atomic():
                 batch_lock([parsed for _pk, _attempts, parsed in work])
-                batch = {pk: ingest_one(pk, attempts, parsed, claimed_until)
+                batch = {pk: ingest_one(pk, attempts, parsed, claimed_until, alone=False)
                          for pk, attempts, parsed in work}
         except Exception as exc:  # noqa: BLE001 - retried one by one below
-            log.warning("Inbound batch of %s failed (%s: %s); processing one by one",
-                        len(work), type(exc).__name__, exc)
+            log.info("Inbound batch of %s failed (%s: %s); processing one by one",
+                     len(work), type(exc).__name__, exc)
         else:
             statuses.update(batch)
             work = []
@@ -213,46 +213,31 @@ def batch_lock(messages: list[Any]) -> None:
     lock(messages)
 
 
-def still_ours(inbound_id: int, claimed_until: datetime) -> bool:
-    """Whether this worker's claim on the message holds, the row locked until the end of
-    the caller's transaction: a worker re-claiming it after the lease (its UPDATE waits for
-    the lock) then finds it processed, and one that re-claimed it first changed the lease."""
-    # In SQL, like record_outcome: every message runs it, and compiling the ORM's locking
-    # read cost several times running it. SQLite has no row locks: its transaction
-    # already holds the one write lock.
-    table = connection.ops.quote_name(InboundMessage._meta.db_table)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {table} WHERE id = %s AND status = %s "  # noqa: S608 - our names
-            f"AND next_attempt_at = %s{lock}",
-            [inbound_id, Status.PROCESSING.value,
-             connection.ops.adapt_datetimefield_value(claimed_until)],
-        )
-        return cursor.fetchone() is not None
+class ClaimLost(Exception):
+    """Another worker claimed the message after this worker's lease ran out: what this
+    worker did with it is rolled back, and the other worker's processing stands."""
 
 
 def ingest_one(inbound_id: int, attempts: int, parsed: Any,
-               claimed_until: datetime | None = None) -> str:
+               claimed_until: datetime | None = None, *, alone: bool = True) -> str:
     """Ingest one parsed message inside the caller's transaction, and record its outcome
     on its row in the same transaction: a crash between the two cannot leave a reply
     posted twice after the lease runs out. A failure rolls back this message's savepoint
-    only, and quarantines it."""
+    only, and quarantines it; a message another worker claimed meanwhile is rolled back
+    and "skipped".
+
+    `alone=False`: the caller's transaction holds a batch and is processed again one
+    message at a time should it fail (process_claimed); no savepoint, and a failure
+    (ClaimLost too) raises."""
+    if not alone:
+        return _ingest_and_record(inbound_id, attempts, parsed, claimed_until)
     try:
         with transaction.atomic():
-            if claimed_until is not None and not still_ours(inbound_id, claimed_until):
-                log.warning("Inbound mail %s: claimed by another worker after this "
-                            "worker's lease ran out; skipped", inbound_id)
-                return "skipped"
-            result = ingest(parsed, inbound_id)
-            action = str(getattr(result, "action", "") or "")
-            status = Status.IGNORED if action == "ignored" else Status.PROCESSED
-            record_outcome(
-                inbound_id, status=status, result=action, attempts=attempts,
-                reason=str(getattr(result, "reason", "") or "")[:REASON_CHARS],
-                ticket_id=getattr(result, "ticket_id", None),
-                message_id=getattr(result, "message_id", None),
-            )
+            return _ingest_and_record(inbound_id, attempts, parsed, claimed_until)
+    except ClaimLost:
+        log.warning("Inbound mail %s: claimed by another worker after this worker's lease "
+                    "ran out; skipped", inbound_id)
+        return "skipped"
     except Exception as exc:  # noqa: BLE001 - any failure quarantines, never loses, the mail
         if is_transient(exc):
             raise  # the caller tries it again
@@ -260,23 +245,51 @@ def ingest_one(inbound_id: int, attempts: int, parsed: Any,
         # and the caller retries the batch one message at a time.
         quarantine(inbound_id, attempts, exc)
         return Status.QUARANTINED
+
+
+def _ingest_and_record(inbound_id: int, attempts: int, parsed: Any,
+                       claimed_until: datetime | None) -> str:
+    result = ingest(parsed, inbound_id)
+    action = str(getattr(result, "action", "") or "")
+    status = Status.IGNORED if action == "ignored" else Status.PROCESSED
+    recorded = record_outcome(
+        inbound_id, status=status, result=action, attempts=attempts,
+        reason=str(getattr(result, "reason", "") or "")[:REASON_CHARS],
+        ticket_id=getattr(result, "ticket_id", None),
+        message_id=getattr(result, "message_id", None), claimed_until=claimed_until,
+    )
+    if not recorded:
+        raise ClaimLost(inbound_id)
     return status
 
 
 def record_outcome(inbound_id: int, *, status: str, result: str, attempts: int, reason: str,
-                   ticket_id: int | None, message_id: int | None) -> None:
-    """What processing did, on the message's row. In SQL: every message runs it, and
-    compiling the ORM's UPDATE cost several times running it."""
+                   ticket_id: int | None, message_id: int | None,
+                   claimed_until: datetime | None = None) -> bool:
+    """What processing did, on the message's row; False when `claimed_until` (the lease
+    this worker's claim wrote) is no longer the row's: another worker claimed it since,
+    and the caller must roll back what it did.
+
+    The check is the UPDATE's own condition, after the ingest rather than before it: the
+    row is locked from then on, so a worker re-claiming it afterwards (SKIP LOCKED, then a
+    conditional UPDATE) finds it processed, and one that re-claimed it before changed the
+    lease. A locking read first, as before, cost a statement per message to save the work
+    of the rare worker whose lease ran out. In SQL: every message runs it, and compiling
+    the ORM's UPDATE cost several times running it."""
     table = connection.ops.quote_name(InboundMessage._meta.db_table)
+    sql = (f"UPDATE {table} SET status = %s, result = %s, error = '', attempts = %s, "  # noqa: S608
+           "reason = %s, processed_at = %s, ticket_id = %s, ticket_message_id = %s "
+           "WHERE id = %s")
+    params: list[Any] = [status, result, attempts, reason,
+                         connection.ops.adapt_datetimefield_value(timezone.now()), ticket_id,
+                         message_id, inbound_id]
+    if claimed_until is not None:
+        sql += " AND status = %s AND next_attempt_at = %s"
+        params += [Status.PROCESSING.value,
+                   connection.ops.adapt_datetimefield_value(claimed_until)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET status = %s, result = %s, error = '', attempts = %s, "  # noqa: S608
-            "reason = %s, processed_at = %s, ticket_id = %s, ticket_message_id = %s "
-            "WHERE id = %s",
-            [status, result, attempts, reason,
-             connection.ops.adapt_datetimefield_value(timezone.now()), ticket_id, message_id,
-             inbound_id],
-        )
+        cursor.execute(sql, params)
+        return bool(cursor.rowcount == 1)
 
 
 def quarantine(inbound_id: int, attempts: int, exc: BaseException) -> None:

@@ -290,8 +290,9 @@ def ingest(parsed: Any, *, inbound_id: int | None = None) -> IngestResult:
 
     `parsed` is a casedesk.mail.parse.ParsedMail. The caller keeps the received bytes and
     records the result (inbound_id names its row, for log lines)."""
-    # No savepoint of its own: a caller's transaction (the inbound job's, which gives each
-    # message a savepoint) rolls back as a whole.
+    # No savepoint of its own, nor in the actions it calls: the caller's transaction or
+    # savepoint rolls back as a whole (the inbound job's batch, processed again one message
+    # per transaction should any of it fail).
     with transaction.atomic(savepoint=False):
         return _ingest(parsed)
 
@@ -338,7 +339,7 @@ def _ingest(parsed: Any) -> IngestResult:
                 author, _ = get_or_create_contact(email=sender, full_name=sender_name(parsed))
         message = add_message(
             ticket.pk, author, body, files, channel=Ticket.Channel.EMAIL, mail=mail,
-            locked=ticket,
+            locked=ticket, savepoint=False,  # see ingest()
         )
         return IngestResult("reply", ticket.pk, message.pk)
     if settings.CASEDESK_EMAIL_NEW_CASES == "portal":
@@ -370,6 +371,7 @@ def new_case(
         related_to=related_to,
         # The sender's account when there is one (read above), else made from the address.
         submitted_by=user, requester_is_new=user is None,
+        savepoint=False,  # see ingest()
     )
     return IngestResult("new_case", submission.ticket.pk, submission.message.pk)
 

@@ -55,8 +55,9 @@ def text_of(message: Message, name: str, limit: int) -> str:
         text = str(make_header(decode_header(str(value))))
     except (ValueError, LookupError, UnicodeError, TypeError):
         text = str(value)
-    # Folded lines and control characters do not belong in a one-line admin column.
-    return " ".join(text.split())[:limit]
+    # Folded lines and control characters do not belong in a one-line admin column, and
+    # PostgreSQL refuses a NUL in text (the message would be refused with it).
+    return " ".join(text.replace("\x00", " ").split())[:limit]
 
 
 def message_id_of(message: Message) -> str:
@@ -64,7 +65,9 @@ def message_id_of(message: Message) -> str:
     value = message.get("Message-ID")
     if value is None:
         return ""
-    found = MESSAGE_ID.search(str(value))
+    # PostgreSQL refuses a NUL in text: the message would be refused with it.
+    value = str(value).replace("\x00", "")
+    found = MESSAGE_ID.search(value)
     if found is None:
         # Some senders leave out the brackets; a bare token still identifies the message.
         bare = "".join(str(value).split())

@@ -71,10 +71,31 @@ def _header(msg: Message, name: str, defects: list[str]) -> str:
     return header(msg, name, defects)
 
 
+_ADDR = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+# The forms nearly every message's address headers take, "Name <local@domain>" (words of
+# letters and digits) and "local@domain": getaddresses reads them as written, in ~0.1 ms
+# a header, several times the cost of this match (test_parse compares the two).
+_SIMPLE_ADDRESS = re.compile(rf"(?:(\w+(?: \w+)*) <({_ADDR})>|({_ADDR}))")
+
+
+def simple_addresses(values: list[str]) -> list[tuple[str, str]] | None:
+    """getaddresses(values) when every value is one address in a simple form, else None."""
+    out = []
+    for value in values:
+        match = _SIMPLE_ADDRESS.fullmatch(value)
+        if match is None:
+            return None
+        name, bracketed, bare = match.groups()
+        out.append((name, bracketed) if bare is None else ("", bare))
+    return out
+
+
 def _addresses(msg: Message, name: str, defects: list[str]) -> list[tuple[str, str]]:
     values = raw_values(msg, name, defects)
     try:
-        pairs = getaddresses(values)
+        pairs = simple_addresses(values)
+        if pairs is None:
+            pairs = getaddresses(values)
     except Exception:
         return []
     out: list[tuple[str, str]] = []

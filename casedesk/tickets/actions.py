@@ -194,6 +194,7 @@ def submit_case(
     acknowledge: bool = True,
     related_to: Ticket | None = None,
     requester_is_new: bool = False,
+    savepoint: bool = True,
 ) -> Submission:
     """Open a case for a requester (created if new, invited if they cannot sign in yet),
     store its description and files, and queue the acknowledgement.
@@ -206,10 +207,12 @@ def submit_case(
     sender had too many acknowledgements this hour: no acknowledgement, no invitation.
     `requester_is_new`: the caller read the address in this transaction and found no
     account, so the contact is created without looking for it again.
+    `savepoint=False`: the caller's transaction or savepoint rolls back as a whole when
+    this raises (the inbound job gives each message its own), so none of its own is needed.
     """
     written: list[str] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             if submitted_by is not None:
                 requester = submitted_by
             else:
@@ -281,11 +284,13 @@ def queue_acknowledgement(
         reader=requester,
         subject=case_subject(ticket),
         template="tickets/mail/acknowledgement.txt",
+        # Plain values, not the case and the person: the template is rendered once per
+        # language and these put back (casedesk.mail.pieces).
         context={
-            "ticket": ticket, "requester": requester, "plan": plan,
-            "target": target, "target_text": duration_text_lazy(target) if target else "",
+            "name": requester.get_short_name(), "case_id": ticket.pk,
+            "case_subject": ticket.subject, "plan": plan.name if plan else None,
+            "target": bool(target), "target_text": duration_text_lazy(target) if target else "",
             "priority_label": Priority(ticket.priority).label,
-            "description": message.body,
         },
         headers={
             "Auto-Submitted": "auto-replied", "X-Casedesk-Case": str(ticket.pk),
@@ -399,6 +404,7 @@ def add_message(
     new_status: str | None = None,
     mail: MailHeaders | None = None,
     locked: Ticket | None = None,
+    savepoint: bool = True,
 ) -> Message:
     """A reply (public) or a note (internal, agents only) on a case.
 
@@ -406,13 +412,15 @@ def add_message(
     an agent's public reply is mailed to the requester; a note is never shown or mailed to
     customers. A reply by email passes `mail`: its Message-ID (later mail chains to it),
     its whole text and the addresses it was copied to. A caller that already holds the
-    case's lock in its transaction (lock_ticket) passes the case as `locked`.
+    case's lock in its transaction (lock_ticket) passes the case as `locked`, and
+    `savepoint=False` when that transaction or savepoint rolls back as a whole should this
+    raise (submit_case says why).
     """
     if internal and not author.is_agent:
         raise ActionError(_("Only agents can add internal notes."))
     written: list[str] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             ticket = locked if locked is not None and locked.pk == ticket_id else lock_ticket(
                 ticket_id
             )

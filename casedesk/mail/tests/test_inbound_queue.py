@@ -103,6 +103,26 @@ def test_a_worker_whose_claim_was_taken_over_does_not_ingest_it_again(db: Any) -
     assert Ticket.objects.filter(subject="DNS 2 lets adult sites through").count() == 1
 
 
+def test_a_taken_over_message_in_a_slow_workers_batch_is_rolled_back_alone(db: Any) -> None:
+    # Given two messages claimed by a slow worker, whose lease ran out, and one of them
+    # claimed and processed by another worker since
+    taken = stored()
+    other = stored(QUESTION.replace(b"q1@", b"q2@").replace(b"DNS 2", b"DNS 3"))
+    now = timezone.now()
+    assert sorted(claim_batch(now)) == sorted([taken.pk, other.pk])
+    later = now + lease() + timedelta(seconds=1)
+    assert claim_batch(later, limit=1) == [taken.pk]
+    assert process_claimed([taken.pk], claimed_until=later + lease()) == ["processed"]
+
+    # When the slow worker processes its batch
+    statuses = process_claimed([taken.pk, other.pk], claimed_until=now + lease())
+
+    # Then it skips the message taken over and processes the other: one case each
+    assert statuses == ["skipped", "processed"]
+    assert Ticket.objects.filter(subject="DNS 2 lets adult sites through").count() == 1
+    assert Ticket.objects.filter(subject="DNS 3 lets adult sites through").count() == 1
+
+
 @needs_ingest
 def test_a_stored_message_becomes_a_case_when_the_job_runs(db: Any) -> None:
     # Given a customer's first mail, stored by the listener
@@ -209,6 +229,18 @@ def test_only_admins_may_download_the_original(db: Any, client: Client) -> None:
     response = client.get(url)
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_a_nul_byte_in_the_headers_does_not_refuse_the_message(db: Any) -> None:
+    # Given a message whose Subject and Message-ID hold a NUL (found by test_fuzz_mail:
+    # PostgreSQL refuses NUL in text, so storing it failed and the sender was refused)
+    raw = QUESTION.replace(b"Subject: ", b"Subject: \x00").replace(b"<q1@", b"<q1\x00@")
+
+    # When it is stored, then it is, its admin columns without the NUL
+    inbound = stored(raw)
+    inbound.refresh_from_db()
+    assert bytes(inbound.raw) == raw
+    assert "\x00" not in inbound.subject + inbound.message_id
 
 
 def test_a_batch_is_claimed_once(db: Any) -> None:

@@ -235,3 +235,20 @@ def test_a_calendar_invitation_is_a_file_not_the_body() -> None:
     assert parsed.reply_text == "Can we meet?"
     [(name, ctype, data)] = parsed.attachments
     assert ctype == "text/calendar" and name.endswith(".ics") and b"VCALENDAR" in data
+
+
+def test_simple_addresses_read_as_getaddresses_reads_them() -> None:
+    from email.utils import getaddresses
+
+    from casedesk.mail.parse import simple_addresses
+
+    simple = ["Contact <contact3@partner4.example>", "support@casedesk.localhost",
+              "سارة أحمد <s.a@x-y.example>", "A_B 2 <a+b_c-d@e.f>", "Zoë Ångström <z@x>"]
+    for value in simple:
+        assert simple_addresses([value]) == getaddresses([value])
+    assert simple_addresses(simple) == getaddresses(simple)
+    # Anything else goes to getaddresses
+    for value in ['"Doe, J." <j@x.example>', "J. Doe <j@x.example>", "a@b, c@d",
+                  "Ann  <a@b.example>", "Ann<a@b.example>", "<a@b.example>", "a..b@c",
+                  "=?utf-8?q?Ann?= <a@b.example>", "Ann (work) <a@b.example>", ""]:
+        assert simple_addresses([value]) is None, value
