@@ -124,9 +124,12 @@ def queue_mail(
     with translation.override(language), timezone.override(reader_zone(reader)):
         rendered_subject = str(subject)
         body = render_to_string(template, full_context)
+        # The text as a plain str: the .txt templates write values unescaped (autoescape
+        # off, right for text) and render_to_string marks that safe, so an HTML part that
+        # shows it (mail/text.html) would put a sender's name like "<img ...>" in as markup.
         html = render_to_string(
             html_template_for(template),
-            {**full_context, "text": body, "subject": rendered_subject},
+            {**full_context, "text": str.__str__(body), "subject": rendered_subject},
         )
     # rows.insert: every acknowledgement and reply writes one, and compiling the ORM's
     # INSERT cost more than running it.

@@ -80,6 +80,25 @@ def test_the_html_part_escapes_what_customers_typed(send_mail: Outbox) -> None:
     assert all(">here</a>" not in html for html in html_parts)
 
 
+def test_the_html_part_of_a_mail_without_its_own_html_template_escapes_names(
+    send_mail: Outbox,
+) -> None:
+    # Given a new customer whose name (from their mail's From header) holds markup: the
+    # invitation has no HTML template of its own and shows its text
+    make_case(email="new@example.org", full_name="Nour<img/src=x/onerror=alert(1)>")
+
+    # When the mails go out
+    delivered = send_mail()
+
+    # Then the invitation's HTML shows the name as text; the text part keeps it as typed
+    [invitation] = [m for m in delivered if "password" in parts(m)[0]]
+    text, html = parts(invitation)
+    assert "<img" not in html and "Hello Nour&lt;img/src=x/onerror=alert(1)&gt;," in html
+    assert "Hello Nour<img/src=x/onerror=alert(1)>," in text
+    # and its link is still a link
+    assert '<a href="http' in html
+
+
 def test_automatic_mails_say_so_and_a_persons_reply_does_not(send_mail: Outbox) -> None:
     ticket = make_case(email="first@example.org").ticket
     add_message(ticket.pk, make_agent(), "Hello", [])
