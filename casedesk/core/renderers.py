@@ -34,6 +34,10 @@ def _shown(value: Any) -> str:
     return str(conditional_escape(value if isinstance(value, str) else str(value)))
 
 
+# What the pages' own tags write values with (casedesk.core.templatetags.core_tags).
+shown = _shown
+
+
 def _formatted(value: Any) -> str:
     """{{ value|stringformat:'s' }}: safe text stays as it is, the rest is escaped."""
     text = str(value) if isinstance(value, tuple) else "%s" % value  # noqa: UP031 - the filter
