@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from casedesk.core import rows
 from casedesk.sla import calendar as sla_calendar
 from casedesk.sla.models import Clock
 from casedesk.tickets.models import Ticket
@@ -129,13 +130,16 @@ LIST_FIELDS = ("id", "ticket_id", "kind", "due_at", "warn_at", "warned_at", "pau
 
 
 def attach_time_left(tickets: list[Ticket], now: datetime | None = None) -> None:
-    """Set `sla` (a TimeLeft or None) on each case of a list page: one query per page."""
+    """Set `sla` (a TimeLeft or None) on each case of a list page: one query per page, a
+    fixed statement (compiling the ORM's cost more than running it)."""
     now = now or timezone.now()
     by_ticket: dict[int, list[Clock]] = {t.pk: [] for t in tickets}
     if by_ticket:
-        for clock in Clock.objects.filter(
-            ticket_id__in=list(by_ticket), met_at__isnull=True, cancelled_at__isnull=True
-        ).only(*LIST_FIELDS):
+        marks = ", ".join(["%s"] * len(by_ticket))
+        for clock in rows.select(
+            Clock, f"ticket_id IN ({marks}) AND met_at IS NULL AND cancelled_at IS NULL",
+            list(by_ticket), tail=" ORDER BY started_at, id",
+        ):
             by_ticket[clock.ticket_id].append(clock)
     for ticket in tickets:
         ticket.sla = next_due(by_ticket.get(ticket.pk, []), now)  # type: ignore[attr-defined]
