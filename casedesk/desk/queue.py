@@ -43,7 +43,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.models import Organization, User
-from casedesk.core.rows import select
+from casedesk.core.rows import attach, select
 from casedesk.escalation.models import Escalation, Level
 from casedesk.sla.display import zone_named
 from casedesk.sla.models import Clock, Plan
@@ -94,9 +94,6 @@ COLUMNS = (
     "assignee__email",
 )
 UNASSIGNED = "none"
-_REQUESTER = Ticket._meta.get_field("requester")
-_ASSIGNEE = Ticket._meta.get_field("assignee")
-_ORGANIZATION = Ticket._meta.get_field("organization")
 # "Breaching soon": overdue, or due within this long.
 BREACHING_WINDOW = timedelta(hours=4)
 
@@ -373,18 +370,8 @@ def _plain_rows(ids: list[int]) -> list[Ticket]:
     if not ids:
         return []
     found = {t.pk: t for t in select(Ticket, f"id IN ({_marks(ids)})", ids)}
-    people = [*{t.requester_id for t in found.values()},
-              *{t.assignee_id for t in found.values() if t.assignee_id is not None}]
-    people = list(dict.fromkeys(people))
-    users = {u.pk: u for u in select(User, f"id IN ({_marks(people)})", people)}
-    org_ids = list({t.organization_id for t in found.values() if t.organization_id})
-    orgs = ({o.pk: o for o in select(Organization, f"id IN ({_marks(org_ids)})", org_ids)}
-            if org_ids else {})
-    for ticket in found.values():
-        _REQUESTER.set_cached_value(ticket, users.get(ticket.requester_id))
-        assignee, organization = ticket.assignee_id, ticket.organization_id
-        _ASSIGNEE.set_cached_value(ticket, users.get(assignee) if assignee else None)
-        _ORGANIZATION.set_cached_value(ticket, orgs.get(organization) if organization else None)
+    cases = list(found.values())
+    attach([(cases, "requester"), (cases, "assignee"), (cases, "organization")])
     return [found[pk] for pk in ids if pk in found]
 
 
