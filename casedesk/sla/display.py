@@ -125,10 +125,6 @@ def next_due(clocks: Iterable[Clock], now: datetime | None = None) -> TimeLeft |
     return None
 
 
-LIST_FIELDS = ("id", "ticket_id", "kind", "due_at", "warn_at", "warned_at", "paused_at",
-               "met_at", "cancelled_at")
-
-
 def attach_time_left(tickets: list[Ticket], now: datetime | None = None) -> None:
     """Set `sla` (a TimeLeft or None) on each case of a list page: one query per page, a
     fixed statement (compiling the ORM's cost more than running it)."""

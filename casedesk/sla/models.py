@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -50,12 +50,6 @@ class Plan(models.Model):
     @classmethod
     def default(cls) -> Plan | None:
         return cls.objects.filter(is_default=True).first() or cls.objects.order_by("pk").first()
-
-    def first_response_target(self, priority: int) -> timedelta | None:
-        target = self.targets.filter(priority=priority).first()
-        if target is None:
-            return None
-        return timedelta(minutes=target.first_response_minutes)
 
 
 class Target(models.Model):
