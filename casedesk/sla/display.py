@@ -17,10 +17,12 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from casedesk.core import rows
+from casedesk.core.format import minute_text
 from casedesk.sla import calendar as sla_calendar
 from casedesk.sla.models import Clock
 from casedesk.tickets.models import Ticket
@@ -290,3 +292,24 @@ def event_sentence(kind: str, data: dict[str, Any]) -> str | None:
                 "clock": label(data), "late": duration(late)}
         return _("SLA met: %(clock)s, in time") % {"clock": label(data)}
     return None
+
+
+MINUTE_FORMAT = "j M Y, H:i T"
+
+
+def _due_text(due_at: datetime, fmt: str) -> str:
+    """{{ due_at|date:_('j M Y, H:i T') }}."""
+    local = timezone.localtime(due_at)
+    return minute_text(local) if fmt == MINUTE_FORMAT else str(date_format(local, fmt))
+
+
+def time_left_html(sla: TimeLeft | None, fmt: str) -> str:
+    """sla/_time_left.html (without show_label), with its closing line break."""
+    if not sla:
+        return '<span class="muted">–</span>\n'
+    title = ""
+    if sla.due_at:
+        text = _("%(label)s due %(due)s") % {
+            "label": escape(sla.label), "due": escape(_due_text(sla.due_at, fmt))}
+        title = f' title="{text}"'
+    return f'<span class="sla {escape(sla.css)}"{title}>{escape(sla.text)}</span>\n'
