@@ -126,9 +126,14 @@ class Clock(ChoiceLabels, models.Model):
                 name="clock_running_due",
             ),
             # Reports: first-response clocks started in a period (SLA compliance) and met
-            # in a period (first responses per agent).
+            # in a period (first responses per agent). Only met clocks: SQLite took
+            # "met_at IS NULL" for an equality this index answers in one row (its
+            # statistics average over the distinct times) and read every unmet clock for
+            # "Breaching soon" instead of the running ones in due order (15 ms of the
+            # view's 25 at 100,000 cases).
             models.Index(fields=["kind", "started_at"], name="clock_kind_started"),
-            models.Index(fields=["kind", "met_at"], name="clock_kind_met"),
+            models.Index(fields=["kind", "met_at"], condition=models.Q(met_at__isnull=False),
+                         name="clock_kind_met_only"),
             # /metrics: warnings and breaches by target, counted at every scrape from these
             # (index only) rather than from every clock ever started.
             models.Index(fields=["kind"], condition=Q(warned_at__isnull=False),
