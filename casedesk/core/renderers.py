@@ -26,12 +26,18 @@ INPUTS = frozenset(
                  "tel", "date", "datetime", "time", "file")
 )
 OPTION = f"{WIDGETS}select_option.html"
+# One radio button or checkbox of a set (BoundWidget.tag: the case page's "Send as").
+INPUT_OPTIONS = frozenset(f"{WIDGETS}{name}_option.html" for name in ("radio", "checkbox"))
 
 
 def _shown(value: Any) -> str:
     """{{ value }} (django.template.base.render_value_in_context, autoescaping)."""
     value = localize(template_localtime(value))
     return str(conditional_escape(value if isinstance(value, str) else str(value)))
+
+
+# What the pages' own tags write values with (casedesk.core.templatetags.core_tags).
+shown = _shown
 
 
 def _formatted(value: Any) -> str:
@@ -58,6 +64,15 @@ def _input(widget: dict[str, Any]) -> str:
     shown = f' value="{_formatted(value)}"' if value is not None else ""
     return (f'<input type="{_shown(widget["type"])}" '
             f'name="{_shown(widget["name"])}"{shown}{_attrs(widget["attrs"])}>')
+
+
+def _input_option(widget: dict[str, Any]) -> str:
+    """input_option.html: the input, or inside its label when `wrap_label`."""
+    if not widget.get("wrap_label"):
+        return _input(widget)
+    target = widget["attrs"].get("id")
+    label_for = f' for="{shown(target)}"' if target else ""
+    return f"<label{label_for}>{_input(widget)}\n {shown(widget['label'])}</label>"
 
 
 def _textarea(widget: dict[str, Any]) -> str:
@@ -91,6 +106,8 @@ class FastWidgetRenderer(DjangoTemplates):
         if isinstance(widget, dict):
             if template_name in INPUTS:
                 html = _input(widget)
+            elif template_name in INPUT_OPTIONS:
+                html = _input_option(widget)
             elif template_name == f"{WIDGETS}textarea.html":
                 html = _textarea(widget)
             elif template_name == f"{WIDGETS}select.html":

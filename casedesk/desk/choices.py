@@ -36,6 +36,7 @@ MAX_AGE_SECONDS = 60
 USER_FIELDS = frozenset({"full_name", "email", "role", "is_active"})
 
 _kept: tuple[str, float, Choices] | None = None
+_options: tuple[Choices, list[tuple[int, str]]] | None = None
 
 
 def read() -> Choices:
@@ -75,6 +76,19 @@ def choices(fresh: bool = False) -> Choices:
     found = read()
     _kept = (version, now, found)
     return found
+
+
+def agent_options() -> list[tuple[int, str]]:
+    """The active agents as the case page's assignee select lists them (User.get_full_name:
+    the name, else the address), kept like the choices, with them."""
+    global _options
+    current = choices()
+    if _options is None or _options[0] is not current:
+        names = dict(current["agents"])
+        blank = [pk for pk, name in current["agents"] if not name]
+        emails = dict(User.objects.filter(pk__in=blank).values_list("pk", "email")) if blank else {}
+        _options = (current, [(pk, names[pk] or emails.get(pk, "")) for pk, _ in current["agents"]])
+    return _options[1]
 
 
 def changed(**kwargs: Any) -> None:

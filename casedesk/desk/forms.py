@@ -22,6 +22,7 @@ from casedesk.accounts.models import User
 from casedesk.core.choices import Priority
 from casedesk.core.files import CheckedFile, check_uploads
 from casedesk.core.forms import MultipleFileField
+from casedesk.desk import choices as desk_choices
 from casedesk.desk.queue import UNASSIGNED
 from casedesk.tickets.models import Ticket
 
@@ -420,8 +421,16 @@ class UpdateForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The current assignee stays a choice even once deactivated: otherwise the select
         # would show "Unassigned" and saving any other field would unassign the case.
-        cast(AgentChoiceField, self.fields["assignee"]).queryset = User.objects.filter(
+        assignee = cast(AgentChoiceField, self.fields["assignee"])
+        assignee.queryset = User.objects.filter(
             Q(role=User.Role.AGENT, is_active=True) | Q(pk=ticket.assignee_id)
         ).order_by("full_name", "email")
+        # The options from the agents each process keeps (casedesk.desk.choices) when they
+        # are all there is: the queryset's read was the page's slowest query. An assignee
+        # no longer among them is listed by the queryset; a posted value is checked
+        # against it either way.
+        kept = desk_choices.agent_options()
+        if ticket.assignee_id is None or any(pk == ticket.assignee_id for pk, _ in kept):
+            assignee.widget.choices = [("", assignee.empty_label), *kept]
         for field in self.fields.values():
             field.show_hidden_initial = True

@@ -8,15 +8,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db import connection
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext
 
 from casedesk.accounts.models import User
+from casedesk.core import rows
 from casedesk.desk.case_forms import CaseIdForm, CcForm
 from casedesk.desk.forms import ReplyForm
-from casedesk.desk.macros import fill, macros_for, values_for
+from casedesk.desk.macros import fill, macro_list, macros_for, values_for
 from casedesk.desk.models import Macro
 from casedesk.desk.presence import others_on
 from casedesk.tickets.access import resolve_merged
@@ -25,32 +26,42 @@ from casedesk.tickets.models import CaseLink, Message, Ticket
 RECENT = 5
 
 
-def _recent(cases: Any) -> list[Ticket]:
-    return list(
-        cases.only("pk", "subject", "status", "priority", "created_at", "requester_id")
-        .order_by("-created_at")[:RECENT]
-    )
+# Every read below is a fixed statement (casedesk.core.rows): each case page makes them,
+# and the ORM compiled each again on every request, which cost more than running it.
+_LINKS = CaseLink._meta.db_table
+_TICKETS = Ticket._meta.db_table
+# In the order of the model's fields (Model.from_db).
+RELATED_FIELDS = ["id", "subject", "status", "related_to_id", "merged_into_id"]
+
+
+def _recent(where: str, params: list[Any]) -> list[Ticket]:
+    # Newest first, from the (requester, created_at) or (organization, created_at) index.
+    return rows.select(Ticket, where, params, tail=f" ORDER BY created_at DESC LIMIT {RECENT}")
 
 
 def related_cases(ticket: Ticket) -> dict[str, list[Ticket]]:
-    """Linked cases, follow-ups and cases merged into this one, in two queries."""
-    links = CaseLink.objects.filter(Q(low=ticket) | Q(high=ticket)).values_list(
-        "low_id", "high_id"
-    )
-    linked_ids = {high if low == ticket.pk else low for low, high in links}
-    found: dict[str, list[Ticket]] = {"linked": [], "follow_ups": [], "merged_here": []}
+    """Linked cases, follow-ups and cases merged into this one, in one statement."""
     # One indexed lookup per relation, in one UNION: an OR over the three columns (or an
     # ORDER BY on the Case ID) makes SQLite read the whole table (240 ms at a million).
-    fields = ("pk", "subject", "status", "related_to_id", "merged_into_id")
-    related = (
-        Ticket.objects.filter(pk__in=linked_ids).only(*fields).order_by()
-        .union(
-            Ticket.objects.filter(related_to_id=ticket.pk).only(*fields).order_by(),
-            Ticket.objects.filter(merged_into_id=ticket.pk).only(*fields).order_by(),
+    # `linked` says which lookup found the case (one may be found by two).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.id, t.subject, t.status, t.related_to_id, t.merged_into_id, k.linked "  # noqa: S608 - our names
+            f"FROM {_TICKETS} t JOIN ("
+            f"SELECT id, 0 AS linked FROM {_TICKETS} WHERE related_to_id = %s "
+            f"UNION ALL SELECT id, 0 FROM {_TICKETS} WHERE merged_into_id = %s "
+            f"UNION ALL SELECT high_id, 1 FROM {_LINKS} WHERE low_id = %s "
+            f"UNION ALL SELECT low_id, 1 FROM {_LINKS} WHERE high_id = %s) k ON k.id = t.id",
+            [ticket.pk] * 4,
         )
-    )
-    for case in sorted(related, key=lambda case: case.pk):
-        if case.pk in linked_ids:
+        found_rows = cursor.fetchall()
+    linked_ids = {row[0] for row in found_rows if row[5]}
+    cases = {row[0]: Ticket.from_db(connection.alias, RELATED_FIELDS, row[:5])
+             for row in found_rows}
+    found: dict[str, list[Ticket]] = {"linked": [], "follow_ups": [], "merged_here": []}
+    for pk in sorted(cases):
+        case = cases[pk]
+        if pk in linked_ids:
             found["linked"].append(case)
         if case.merged_into_id == ticket.pk:
             found["merged_here"].append(case)
@@ -63,17 +74,13 @@ def case_panels(
     request: HttpRequest, ticket: Ticket, agent: User, thread: Sequence[Message],
     macros: list[Macro] | None = None,
 ) -> dict[str, Any]:
-    requester_cases = _recent(
-        Ticket.objects.filter(requester_id=ticket.requester_id).exclude(pk=ticket.pk)
-    )
+    requester_cases = _recent("requester_id = %s AND id <> %s", [ticket.requester_id, ticket.pk])
     org_cases: list[Ticket] = []
     if ticket.organization_id is not None:
-        org_cases = _recent(
-            Ticket.objects.filter(organization_id=ticket.organization_id)
-            .exclude(pk=ticket.pk).exclude(requester_id=ticket.requester_id)
-        )
+        org_cases = _recent("organization_id = %s AND id <> %s AND requester_id <> %s",
+                            [ticket.organization_id, ticket.pk, ticket.requester_id])
     if macros is None:
-        macros = list(macros_for(agent))
+        macros = macro_list(agent)
     values = values_for(ticket, agent) if macros else {}
     return {
         "requester_cases": requester_cases,

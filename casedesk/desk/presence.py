@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import connection
 from django.utils import timezone
 
 from casedesk.accounts.models import User
@@ -45,9 +46,21 @@ def leave(ticket_id: int, agent: User) -> None:
 
 
 def others_on(ticket_id: int, agent: User) -> list[Other]:
-    """The other agents on the case now, typing ones first."""
-    rows = (
-        Presence.objects.filter(ticket_id=ticket_id, seen_at__gte=timezone.now() - FRESH)
-        .exclude(agent=agent).select_related("agent").order_by("state", "agent__full_name")
-    )
-    return [Other(row.agent.get_full_name(), row.state) for row in rows]
+    """The other agents on the case now, typing ones first.
+
+    A fixed statement rather than the ORM's: every case page and every ping (each open
+    page, every 10 s) asks, and compiling the query cost more than running it."""
+    presence = connection.ops.quote_name(Presence._meta.db_table)
+    users = connection.ops.quote_name(User._meta.db_table)
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - FRESH)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.full_name, u.email, p.state FROM {presence} p "  # noqa: S608 - our names
+            f"JOIN {users} u ON u.id = p.agent_id "
+            "WHERE p.ticket_id = %s AND p.seen_at >= %s AND p.agent_id <> %s "
+            "ORDER BY p.state, u.full_name",
+            [ticket_id, since, agent.pk],
+        )
+        found = cursor.fetchall()
+    # User.get_full_name: the name, else the address.
+    return [Other(name or email, state) for name, email, state in found]

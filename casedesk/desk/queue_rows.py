@@ -9,38 +9,15 @@ word is translated once per page and each row is one formatted string.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from casedesk.core.paths import path_for
-from casedesk.desk.templatetags.desk_tags import ago, minute_text
-from casedesk.sla.display import TimeLeft
+from casedesk.desk.templatetags.desk_tags import ago
+from casedesk.sla.display import MINUTE_FORMAT, time_left_html
 from casedesk.tickets.models import Ticket
-
-MINUTE_FORMAT = "j M Y, H:i T"
-
-
-def _due_text(due_at: datetime, fmt: str) -> str:
-    """{{ due_at|date:_('j M Y, H:i T') }}."""
-    local = timezone.localtime(due_at)
-    return minute_text(local) if fmt == MINUTE_FORMAT else str(date_format(local, fmt))
-
-
-def time_left_html(sla: TimeLeft | None, fmt: str) -> str:
-    """sla/_time_left.html (without show_label), with its closing line break."""
-    if not sla:
-        return '<span class="muted">–</span>\n'
-    title = ""
-    if sla.due_at:
-        text = gettext("%(label)s due %(due)s") % {
-            "label": escape(sla.label), "due": escape(_due_text(sla.due_at, fmt))}
-        title = f' title="{text}"'
-    return f'<span class="sla {escape(sla.css)}"{title}>{escape(sla.text)}</span>\n'
 
 
 def queue_rows(tickets: Sequence[Ticket], view: str, select_all: bool) -> SafeString:

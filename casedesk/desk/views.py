@@ -6,6 +6,7 @@ casedesk.desk.forms, and change cases only through casedesk.tickets.actions.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, cast
 
 from django.contrib import messages
@@ -22,13 +23,14 @@ from casedesk.core.choices import Priority
 from casedesk.core.downloads import INLINE_IMAGE_TYPES, file_response
 from casedesk.core.format import duration_text
 from casedesk.desk.access import agent_required
+from casedesk.desk.case_reads import case_records
 from casedesk.desk.forms import ReplyForm, UpdateForm
 from casedesk.desk.history import describe
 from casedesk.desk.panels import case_panels, macro_reply_form, merged_redirect
 from casedesk.escalation.actions import EscalationRefused, escalate
 from casedesk.escalation.forms import EscalateForm, PhoneEscalationForm
 from casedesk.escalation.models import Escalation, level_label, level_names
-from casedesk.sla.models import Plan
+from casedesk.sla.terms import first_response_terms
 from casedesk.sla.timeline import page_context as sla_page_context
 from casedesk.tickets.access import get_attachment, get_case_for_agent
 from casedesk.tickets.actions import (
@@ -37,7 +39,7 @@ from casedesk.tickets.actions import (
     change_priority,
     change_status,
 )
-from casedesk.tickets.models import Attachment, Message, Ticket
+from casedesk.tickets.models import Ticket
 
 # Types browsers show as a picture, never as a page; any other file is downloaded.
 
@@ -53,14 +55,12 @@ def _agent(request: HttpRequest) -> User:
 
 
 def _plan_line(ticket: Ticket) -> dict[str, Any]:
-    organization = ticket.organization
-    plan = organization.plan if organization and organization.plan_id else None
-    is_default = plan is None
-    plan = plan or Plan.default()
-    target = plan.first_response_target(ticket.priority) if plan else None
+    # The plan and its targets as the SLA clocks read them (kept per process until a plan,
+    # target or calendar changes: casedesk.sla.terms).
+    plan, is_default, seconds = first_response_terms(ticket)
     return {
         "plan": plan, "plan_is_default": is_default,
-        "target_text": duration_text(target) if target else "",
+        "target_text": duration_text(timedelta(seconds=seconds)) if seconds else "",
     }
 
 
@@ -74,30 +74,11 @@ def _case_page(
     phone_form: PhoneEscalationForm | None = None,
     **extra: Any,
 ) -> HttpResponse:
-    thread = list(
-        Message.objects.filter(ticket=ticket)
-        .select_related("author").defer(*User.not_shown("author"))
-        .order_by("created_at", "pk")
-    )
-    # Each message's files as a list (`files`), read by the case (what its download view
-    # serves): Django's prefetch built a QuerySet per message and compiled an IN of every
-    # message's id, more than the read itself.
-    files: dict[int | None, list[Attachment]] = {}
-    for attachment in Attachment.objects.filter(ticket=ticket).order_by("pk"):
-        files.setdefault(attachment.message_id, []).append(attachment)
-    for message in thread:
-        message.files = files.get(message.pk, [])  # type: ignore[attr-defined]
-    # Read once for the history and the SLA timeline.
-    events = list(ticket.events.select_related("actor").defer(*User.not_shown("actor"))
-                  .order_by("created_at", "pk"))
+    records = case_records(ticket)
+    thread, events, escalations = records.thread, records.events, records.escalations
     # The levels' names from level_names(), which the page reads anyway (kept a minute):
     # two subqueries per escalation cost more than the rest of the query.
     names = level_names()
-    escalations = list(
-        Escalation.objects.filter(ticket=ticket).select_related("actor", "assigned_to")
-        .defer(*User.not_shown("actor"), *User.not_shown("assigned_to"))
-        .order_by("created_at", "pk")
-    )
     for escalation in escalations:
         escalation.to_name = names.get(escalation.to_level)  # type: ignore[attr-defined]
     level = ticket.escalation_level

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from casedesk.accounts.models import User
+from casedesk.core import rows
 from casedesk.desk import choices as desk_choices
 from casedesk.desk.access import agent_required
 from casedesk.desk.actions import SavedViewRefused, delete_view, rename_view, save_view
@@ -64,11 +64,13 @@ def _agent(request: HttpRequest) -> User:
 
 
 def visible_views(agent: User) -> list[SavedView]:
-    """The agent's own saved views and the ones other agents share."""
-    return list(
-        SavedView.objects.filter(Q(owner=agent) | Q(shared=True))
-        .select_related("owner").order_by("name", "pk")
-    )
+    """The agent's own saved views and the ones other agents share, with their owners: by
+    fixed statements (every queue page lists them; compiling the ORM's join cost more
+    than the reads)."""
+    views = rows.select(SavedView, "owner_id = %s OR shared", [agent.pk],
+                        tail=" ORDER BY name, id")
+    rows.attach([(views, "owner")])
+    return views
 
 
 def criteria_of(view: str, sort: str, data: dict[str, Any]) -> Criteria:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -50,12 +50,6 @@ class Plan(models.Model):
     @classmethod
     def default(cls) -> Plan | None:
         return cls.objects.filter(is_default=True).first() or cls.objects.order_by("pk").first()
-
-    def first_response_target(self, priority: int) -> timedelta | None:
-        target = self.targets.filter(priority=priority).first()
-        if target is None:
-            return None
-        return timedelta(minutes=target.first_response_minutes)
 
 
 class Target(models.Model):
@@ -132,9 +126,14 @@ class Clock(ChoiceLabels, models.Model):
                 name="clock_running_due",
             ),
             # Reports: first-response clocks started in a period (SLA compliance) and met
-            # in a period (first responses per agent).
+            # in a period (first responses per agent). Only met clocks: SQLite took
+            # "met_at IS NULL" for an equality this index answers in one row (its
+            # statistics average over the distinct times) and read every unmet clock for
+            # "Breaching soon" instead of the running ones in due order (15 ms of the
+            # view's 25 at 100,000 cases).
             models.Index(fields=["kind", "started_at"], name="clock_kind_started"),
-            models.Index(fields=["kind", "met_at"], name="clock_kind_met"),
+            models.Index(fields=["kind", "met_at"], condition=models.Q(met_at__isnull=False),
+                         name="clock_kind_met_only"),
             # /metrics: warnings and breaches by target, counted at every scrape from these
             # (index only) rather than from every clock ever started.
             models.Index(fields=["kind"], condition=Q(warned_at__isnull=False),

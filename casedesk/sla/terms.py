@@ -173,6 +173,21 @@ def plan_for_ticket(ticket: Any) -> Plan | None:
     return _plan_for(ticket)[0]
 
 
+def first_response_terms(ticket: Any) -> tuple[Plan | None, bool, int | None]:
+    """The plan a case is served under now, whether that is the default plan (no
+    organization, or one without a plan), and the plan's first response target for the
+    case's priority in seconds (None without one): what the case page and the macros'
+    {{plan_target}} show, read in one statement while nothing changed (the organization
+    is read first unless it came with the case)."""
+    organization = ticket.organization if ticket.organization_id is not None else None
+    is_default = organization is None or organization.plan_id is None
+    plan, token = _plan_for(ticket)
+    if plan is None:
+        return None, is_default, None
+    seconds = targets_for(plan, ticket.priority, token).get(str(Kind.FIRST_RESPONSE))
+    return plan, is_default, seconds
+
+
 def plan_by_id(plan_id: int, token: str | None = None) -> Plan | None:
     return _plan(token if token is not None else current_token(), plan_id)
 

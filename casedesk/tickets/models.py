@@ -124,6 +124,12 @@ class Ticket(ChoiceLabels, models.Model):
             models.Index(fields=["assignee", "status", "-created_at", "-id"],
                          name="ticket_assignee_created"),
             models.Index(fields=["organization", "-created_at"], name="ticket_org_created"),
+            # The queue narrowed to one organization (casedesk.desk.queue.narrowed_to_one):
+            # its open cases, by priority or not, straight from the index (with only
+            # (organization, created_at) PostgreSQL ANDed two bitmaps, the organization's
+            # and every open case of the priority: 8.5 ms at a million cases, 0.07 here).
+            models.Index(fields=["organization", "status", "priority", "-created_at", "-id"],
+                         name="ticket_org_status_prio"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_id"),
             # The desk's "Unassigned" view: most open cases have an assignee, so walking a

@@ -127,3 +127,26 @@ def test_signing_in_gives_a_new_session_key(db, client):
 
     assert client.session.session_key != before
     assert signed_in_email(client) == contact.email
+
+
+def test_a_signed_in_person_is_known_on_each_request_until_deactivated_or_deleted(db, client):
+    agent = make_agent()
+    client.force_login(agent)
+    desk = reverse("desk:queue")
+
+    # Known on the next request, as the account reads now
+    assert client.get(desk).status_code == 200
+    assert signed_in_email(client) == agent.email
+
+    # Deactivated: signed out at the next request
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    assert client.get(desk).status_code == 302
+    assert signed_in_email(client) is None
+
+    # Deleted while signed in: anonymous, not an error
+    other = make_agent()
+    client.force_login(other)
+    other.delete()
+    assert client.get(desk).status_code == 302
+    assert signed_in_email(client) is None

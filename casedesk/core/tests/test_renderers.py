@@ -67,6 +67,29 @@ def test_fast_widgets_write_what_djangos_templates_write(language: str,
     assert ours == theirs
 
 
+@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("data", BOUND)
+@pytest.mark.parametrize("wrap_label", [False, True])
+def test_each_radio_button_and_checkbox_is_written_as_djangos_templates_write(
+    language: str, data: dict[str, Any], wrap_label: bool
+) -> None:
+    choices = [("p", "Public <b>"), ("i", _("Status")), ("&", mark_safe("<i>x</i>"))]
+
+    class Options(forms.Form):
+        radio = forms.ChoiceField(choices=choices, widget=forms.RadioSelect, required=False)
+        boxes = forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple,
+                                          required=False)
+        plain = forms.ChoiceField(choices=choices, widget=forms.RadioSelect, required=False)
+
+    def tags(renderer: Any) -> list[str]:
+        form = Options({"radio": "i", "boxes": ["p", "&"]} if data else None,
+                       renderer=renderer, auto_id="id_%s" if data else False)
+        return [str(option.tag(wrap_label=wrap_label)) for field in form for option in field]
+
+    with override(language):
+        assert tags(FAST) == tags(TEMPLATES)
+
+
 def test_the_desks_forms_render_the_same(agent: Any) -> None:
     from casedesk.conftest import make_case
     from casedesk.desk.case_forms import CaseIdForm, CcForm

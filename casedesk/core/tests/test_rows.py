@@ -3,6 +3,8 @@ choices), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
@@ -37,6 +39,33 @@ def test_a_row_read_by_select_equals_the_orms() -> None:
     assert [model_to_dict(e) for e in events] == [model_to_dict(e) for e in Event.objects.filter(
         ticket=ticket).order_by("id")] != []
     assert found[0]._state.adding is False and found[0].created_at.tzinfo is not None
+
+
+def test_attach_loads_foreign_keys_as_select_related_does(
+    django_assert_num_queries: Any,
+) -> None:
+    # Given two cases, one without an organization, and the events of one
+    first = make_case(make_contact(make_org())).ticket
+    second = make_case(make_contact()).ticket
+    cases = rows.select(Ticket, "id IN (%s, %s)", [first.pk, second.pk], tail=" ORDER BY id")
+    events = rows.select(Event, "ticket_id = %s", [first.pk], tail=" ORDER BY created_at, id")
+
+    # When their requesters, organizations and the events' actors are attached: one read
+    # per related model, the users of both lists together
+    with django_assert_num_queries(2):
+        rows.attach([(cases, "requester"), (cases, "organization"), (events, "actor")])
+
+    # Then each relation is the ORM's, read without another query
+    requesters = [fields(first.requester), fields(second.requester)]
+    organization = first.organization
+    actors = [fields(e.actor) if e.actor else None
+              for e in Event.objects.filter(ticket=first).select_related("actor")]
+    with django_assert_num_queries(0):
+        assert [fields(c.requester) for c in cases] == requesters
+        assert fields(cases[0].organization) == fields(organization)
+        assert cases[1].organization is None
+        assert [fields(e.actor) if e.actor else None for e in events] == actors
+    assert any(actors)
 
 
 def test_no_row_is_an_empty_list() -> None:

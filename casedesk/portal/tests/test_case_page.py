@@ -292,8 +292,9 @@ def test_the_case_page_needs_few_queries_whatever_the_thread(
     client.force_login(owner)
 
     # session, user, the user's organization (visibility), case, thread with authors, files,
-    # escalation history (with its levels' names), the SLA clocks and their events
-    with django_assert_max_num_queries(9):
+    # escalation history (with its levels' names), the SLA clocks and their events, and the
+    # SLA terms' token the clocks' plans are kept under (casedesk.sla.terms)
+    with django_assert_max_num_queries(10):
         response = client.get(url(case))
 
     assert html(response).count('class="msg ') == 9
