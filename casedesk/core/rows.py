@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     AutoField,
     BigAutoField,
@@ -52,12 +53,19 @@ class _Shape:
 _shapes: dict[tuple[str, str, type[Model]], _Shape] = {}
 
 
-def _shape(model: type[Model]) -> _Shape:
-    key = (connection.alias, connection.vendor, model)
+def _db() -> BaseDatabaseWrapper:
+    """The default connection of this thread, looked up once per call of the functions
+    below: each attribute read through django.db.connection looks it up again (~3 us),
+    and they read several (alias, vendor, cursor) for every row of every message."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _shape(model: type[Model], db: BaseDatabaseWrapper) -> _Shape:
+    key = (db.alias, db.vendor, model)
     found = _shapes.get(key)
     if found is None:
         table = model._meta.db_table
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         fields = model._meta.concrete_fields
         columns = ", ".join(f"{quote(table)}.{quote(str(f.column))}" for f in fields)
         converters = []
@@ -65,8 +73,7 @@ def _shape(model: type[Model]) -> _Shape:
             # What the ORM's compiler applies to a column (SQLCompiler.get_converters): the
             # backend's converters for its type, then the field's own.
             col = field.get_col(table)
-            chain = [*connection.ops.get_db_converters(col),
-                     *col.get_db_converters(connection)]
+            chain = [*db.ops.get_db_converters(col), *col.get_db_converters(db)]
             if chain:
                 converters.append((n, col, chain))
         found = _shapes[key] = _Shape(
@@ -76,18 +83,18 @@ def _shape(model: type[Model]) -> _Shape:
     return found
 
 
-def _instance(model: type[M], names: list[str], values: list[Any]) -> M:
+def _instance(model: type[M], names: list[str], values: list[Any], alias: str) -> M:
     """Model.from_db(alias, names, values) for all of the model's concrete fields. Without
     pre_init/post_init receivers for the model (casedesk has none), the instance is
     filled in directly: Model.__init__ only sets each attribute the same way (none of
     them is a descriptor that does more on a new instance), at several times the cost."""
     if pre_init.has_listeners(model) or post_init.has_listeners(model):
-        return model.from_db(connection.alias, names, values)
+        return model.from_db(alias, names, values)
     obj = model.__new__(model)
     obj.__dict__.update(zip(names, values, strict=True))
     state = obj._state = ModelState()
     state.adding = False
-    state.db = connection.alias
+    state.db = alias
     return obj
 
 
@@ -96,8 +103,9 @@ def select(model: type[M], where: str, params: Sequence[Any], *, tail: str = "")
     of `params`), as instances, all fields loaded. `tail` follows the condition (ORDER BY,
     LIMIT, FOR UPDATE). Like QuerySet.raw, only for conditions written in this code: the
     SQL is not checked."""
-    shape = _shape(model)
-    with connection.cursor() as cursor:
+    db = _db()
+    shape = _shape(model, db)
+    with db.cursor() as cursor:
         cursor.execute(f"{shape.head} WHERE {where}{tail}", params)
         rows = cursor.fetchall()
     out = []
@@ -106,9 +114,9 @@ def select(model: type[M], where: str, params: Sequence[Any], *, tail: str = "")
         for n, col, chain in shape.converters:
             value = values[n]
             for convert in chain:
-                value = convert(value, col, connection)
+                value = convert(value, col, db)
             values[n] = value
-        out.append(_instance(model, shape.names, values))
+        out.append(_instance(model, shape.names, values, db.alias))
     return out
 
 
@@ -175,14 +183,14 @@ _inserts: dict[tuple[str, str, type[Model], bool], _Write] = {}
 _updates: dict[tuple[str, str, type[Model], tuple[str, ...]], _Write] = {}
 
 
-def _insert_shape(model: type[Model], auto: bool) -> _Write:
-    key = (connection.alias, connection.vendor, model, auto)
+def _insert_shape(model: type[Model], auto: bool, db: BaseDatabaseWrapper) -> _Write:
+    key = (db.alias, db.vendor, model, auto)
     found = _inserts.get(key)
     if found is None:
         meta = model._meta
         skip = meta.auto_field if auto else None
         fields = [f for f in meta.local_concrete_fields if f is not skip]
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         columns = ", ".join(quote(str(f.column)) for f in fields)
         sql = (f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - our names
                f"VALUES ({', '.join(['%s'] * len(fields))})")
@@ -202,14 +210,15 @@ def insert(obj: M) -> M:
     the file). The statement and each field's preparation are made once per model."""
     meta = obj._meta
     auto = meta.auto_field is not None and obj.pk is None
-    shape = _insert_shape(type(obj), auto)
+    db = _db()
+    shape = _insert_shape(type(obj), auto, db)
     values = [prepare(obj, True) for prepare in shape.prepare]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(shape.sql, values)
         if auto:
             setattr(obj, meta.auto_field.attname, cursor.fetchone()[0])  # type: ignore[union-attr]
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = db.alias
     return obj
 
 
@@ -218,12 +227,13 @@ def update(obj: Model, names: list[str]) -> None:
     save(update_fields=names) would without compiling the ORM's UPDATE each time (no
     signals, no save() override)."""
     model = type(obj)
-    key = (connection.alias, connection.vendor, model, tuple(names))
+    db = _db()
+    key = (db.alias, db.vendor, model, tuple(names))
     shape = _updates.get(key)
     if shape is None:
         meta = obj._meta
         fields = [cast(Field, meta.get_field(name)) for name in names]  # concrete, by contract
-        quote = connection.ops.quote_name
+        quote = db.ops.quote_name
         assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
         shape = _updates[key] = _Write(
             f"UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 - our names
@@ -231,7 +241,7 @@ def update(obj: Model, names: list[str]) -> None:
             fields, [_preparer(f) for f in fields],
         )
     values = [prepare(obj, False) for prepare in shape.prepare]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(shape.sql, [*values, obj.pk])
 
 

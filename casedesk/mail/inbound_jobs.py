@@ -17,7 +17,7 @@ import traceback
 from datetime import datetime
 from typing import Any
 
-from django.db import OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
@@ -275,19 +275,21 @@ def record_outcome(inbound_id: int, *, status: str, result: str, attempts: int, 
     conditional UPDATE) finds it processed, and one that re-claimed it before changed the
     lease. A locking read first, as before, cost a statement per message to save the work
     of the rare worker whose lease ran out. In SQL: every message runs it, and compiling
-    the ORM's UPDATE cost several times running it."""
-    table = connection.ops.quote_name(InboundMessage._meta.db_table)
+    the ORM's UPDATE cost several times running it. The connection is looked up once
+    (each read through django.db.connection looks it up again)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    table = db.ops.quote_name(InboundMessage._meta.db_table)
     sql = (f"UPDATE {table} SET status = %s, result = %s, error = '', attempts = %s, "  # noqa: S608
            "reason = %s, processed_at = %s, ticket_id = %s, ticket_message_id = %s "
            "WHERE id = %s")
     params: list[Any] = [status, result, attempts, reason,
-                         connection.ops.adapt_datetimefield_value(timezone.now()), ticket_id,
+                         db.ops.adapt_datetimefield_value(timezone.now()), ticket_id,
                          message_id, inbound_id]
     if claimed_until is not None:
         sql += " AND status = %s AND next_attempt_at = %s"
         params += [Status.PROCESSING.value,
-                   connection.ops.adapt_datetimefield_value(claimed_until)]
-    with connection.cursor() as cursor:
+                   db.ops.adapt_datetimefield_value(claimed_until)]
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         return bool(cursor.rowcount == 1)
 
