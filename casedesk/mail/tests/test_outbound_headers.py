@@ -153,3 +153,17 @@ def test_the_acknowledgement_of_an_email_case_answers_the_email(send_mail: Outbo
     assert ack["Subject"] == f"[Case #{result.ticket_id}] New problem"
     assert ack["In-Reply-To"] == mail.message_id
     assert ack["References"].split() == ["<old@elsewhere.example>", mail.message_id]
+
+
+def test_message_ids_stay_unique_when_the_random_module_is_seeded_again() -> None:
+    # Something in the process may seed `random` (hypothesis does for every example):
+    # two mails made within one clock tick must still get two Message-IDs.
+    import random
+
+    from casedesk.mail.actions import new_message_id
+
+    made = set()
+    for _ in range(50):
+        random.seed(1)
+        made.add(new_message_id())
+    assert len(made) == 50
