@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -221,24 +222,37 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     if not twofactor.has_two_factor(user):
         return redirect("accounts:two_factor")
     form = DisableTwoFactorForm(request.POST)
-    if form.is_valid():
-        throttle, address = signin_throttle(), client_address(request)
-        wait = throttle.locked_for(user.email, address)
-        if wait:
-            form.add_error(None, locked_message(wait))
-        else:
-            try:
-                twofactor.disable(user, form.cleaned_data["password"], form.cleaned_data["code"])
-            except twofactor.TwoFactorError as error:
-                throttle.record(user.email, address)
-                form.add_error(None, str(error))
-            else:
-                update_session_auth_hash(request, user)
-                request.session.pop(VERIFIED, None)
-                messages.success(request, _("Two-factor sign-in is off. You sign in with "
-                                            "your password only."))
-                return redirect("accounts:two_factor")
+    if _second_factor_changed(request, user, form, twofactor.disable):
+        request.session.pop(VERIFIED, None)
+        messages.success(request, _("Two-factor sign-in is off. You sign in with "
+                                    "your password only."))
+        return redirect("accounts:two_factor")
     return _two_factor_on(request, user, disable_form=form)
+
+
+def _second_factor_changed(
+    request: HttpRequest, user: User, form: DisableTwoFactorForm,
+    change: Callable[[User, str, str], Any],
+) -> tuple[Any] | None:
+    """`change(user, password, code)` once the form is valid and the sign-in throttle lets
+    this account and address try; a refusal counts against both and lands on the form.
+    On success this session is kept (the change ended the others) and `(result,)` is
+    returned; None when nothing changed."""
+    if not form.is_valid():
+        return None
+    throttle, address = signin_throttle(), client_address(request)
+    wait = throttle.locked_for(user.email, address)
+    if wait:
+        form.add_error(None, locked_message(wait))
+        return None
+    try:
+        result = change(user, form.cleaned_data["password"], form.cleaned_data["code"])
+    except twofactor.TwoFactorError as error:
+        throttle.record(user.email, address)
+        form.add_error(None, str(error))
+        return None
+    update_session_auth_hash(request, user)
+    return (result,)
 
 
 def _two_factor_on(request: HttpRequest, user: User, *,
@@ -264,25 +278,13 @@ def renew_recovery_codes(request: HttpRequest) -> HttpResponse:
     if not twofactor.has_two_factor(user):
         return redirect("accounts:two_factor")
     form = DisableTwoFactorForm(request.POST, prefix="renew")
-    if form.is_valid():
-        throttle, address = signin_throttle(), client_address(request)
-        wait = throttle.locked_for(user.email, address)
-        if wait:
-            form.add_error(None, locked_message(wait))
-        else:
-            try:
-                codes = twofactor.renew_recovery_codes(
-                    user, form.cleaned_data["password"], form.cleaned_data["code"])
-            except twofactor.TwoFactorError as error:
-                throttle.record(user.email, address)
-                form.add_error(None, str(error))
-            else:
-                update_session_auth_hash(request, user)
-                request.session[NEW_RECOVERY_CODES] = codes
-                messages.success(request, _("New recovery codes are made: the old ones no "
-                                            "longer work, and you are signed out everywhere "
-                                            "else."))
-                return redirect("accounts:recovery_codes")
+    renewed = _second_factor_changed(request, user, form, twofactor.renew_recovery_codes)
+    if renewed is not None:
+        request.session[NEW_RECOVERY_CODES] = renewed[0]
+        messages.success(request, _("New recovery codes are made: the old ones no "
+                                    "longer work, and you are signed out everywhere "
+                                    "else."))
+        return redirect("accounts:recovery_codes")
     return _two_factor_on(request, user, renew_form=form)
 
 

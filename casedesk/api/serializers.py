@@ -51,8 +51,8 @@ def _wrong_type(field: serializers.Field, value: Any) -> str:
     if isinstance(field, serializers.CharField):
         return "" if isinstance(value, str) else "Must be a string."
     if isinstance(field, serializers.ListField) and isinstance(value, list):
-        return next((_wrong_type(field.child, item) for item in value
-                     if item is not None and _wrong_type(field.child, item)), "")
+        wrong = (_wrong_type(field.child, item) for item in value if item is not None)
+        return next((message for message in wrong if message), "")
     return ""
 
 
