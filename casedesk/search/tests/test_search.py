@@ -217,6 +217,10 @@ def test_rebuild_reproduces_the_index(contact, agent):
             assert "gin (vector)" in cursor.fetchone()[0]
         else:
             cursor.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+            # The big in-memory buffer was for the one bulk pass only: everyday writes are
+            # back on FTS5's default.
+            cursor.execute("SELECT v FROM search_fts_config WHERE k = 'hashsize'")
+            assert cursor.fetchone()[0] == index.FTS_DEFAULT_HASHSIZE
 
 
 def test_rebuild_drops_deleted_cases_and_a_message_repairs_a_missing_document(contact, agent):
