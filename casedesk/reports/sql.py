@@ -3,7 +3,6 @@ seconds between two datetimes, percentiles per group, and local dates in a time 
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Aggregate, Count, DateField, F, FloatField, Func, QuerySet
 from django.db.models.functions import TruncDate
@@ -67,10 +67,12 @@ def percentiles(
     rows under the key ().
 
     PostgreSQL computes them in the GROUP BY (the total in the same scan, as a grouping
-    set). SQLite has no percentile function: it sorts
-    the values (numbers, one per row) and Python picks the ranks. Measured at 100,000
-    cases, that beats ranking them with window functions in SQLite (ROW_NUMBER() and
-    COUNT() over each group, returning only the rows at the needed ranks) by a third.
+    set). SQLite has no percentile function: it returns the values (numbers, one per row,
+    through the bare cursor) and Python sorts them and picks the ranks. Measured at a
+    million cases (76,000 clocks in 90 days), that took 0.36 s against 0.71 s when SQLite
+    sorted them and the ORM converted every row; at 100,000 cases, SQLite sorting beat
+    ranking them with window functions (ROW_NUMBER() and COUNT() over each group) by a
+    third. NULL values are left out, as percentile_cont leaves them out.
     """
     names = [f"g{n}" for n in range(len(groups))]
     annotated = rows.annotate(**dict(zip(names, groups, strict=True)), report_value=value)
@@ -92,17 +94,24 @@ def percentiles(
                 )
         return result
     values: dict[tuple[Any, ...], list[float]] = defaultdict(list)
-    for *group, number in annotated.values_list(*names, "report_value").order_by(
-        *names, "report_value"
-    ):
-        values[tuple(group)].append(number)
-    for group, sorted_values in values.items():
-        result[group] = (
-            len(sorted_values), [percentile(sorted_values, p / 100) for p in percents]
-        )
-    if with_total and names and values:
-        # The groups' lists are sorted already; merging them costs less than a query.
-        every = list(heapq.merge(*values.values()))
+    try:
+        rows_query = annotated.values_list(*names, "report_value").order_by().query
+        sql, params = rows_query.sql_with_params()
+    except EmptyResultSet:  # .none(), or a filter on an empty list
+        return result
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for *group, number in cursor.fetchall():
+            if number is not None:
+                values[tuple(group)].append(number)
+    every: list[float] = []
+    for group, numbers in values.items():
+        numbers.sort()
+        result[group] = (len(numbers), [percentile(numbers, p / 100) for p in percents])
+        if with_total and names:
+            every.extend(numbers)
+    if every:
+        every.sort()  # sorted runs: timsort merges them in one pass
         result[()] = (len(every), [percentile(every, p / 100) for p in percents])
     return result
 
