@@ -441,22 +441,13 @@ def agent_activity(period: Period, scope: Scope) -> Table:
         )
         .values("assignee_id").annotate(n=Count("*")).order_by()
     )
-    # Who gave each first response: the agent's public message that met the clock. A
-    # join (not a subquery per clock), so PostgreSQL can hash it; the message is written
-    # in the same transaction as the clock's met_at, moments before it, and any earlier
-    # public agent message would have met the clock then, so the window
-    # [start of the period - 1 hour, met_at] holds exactly that message. Agents by id (a
-    # few hundred) here, not by their role: agents write half of all messages but are a
-    # sliver of the users, and through a join on the role PostgreSQL expected 50 times
-    # fewer rows than it found and chose nested loops.
-    agents = list(User.objects.filter(role=User.Role.AGENT).values_list("pk", flat=True))
+    # Who gave each first response: the clock keeps who met it (sla.Clock.met_by), so
+    # this reads the clocks met in the period alone, from their index (kind, met_at,
+    # met_by, started_at), instead of joining each to its case's thread (0.8 s of SQLite's
+    # 90-day report at a million cases).
     responses = Clock.objects.filter(
         scope.cases("ticket__"), kind=FIRST_RESPONSE,
-        met_at__gte=period.since, met_at__lt=period.until,
-        ticket__messages__kind=Message.Kind.PUBLIC,
-        ticket__messages__author_id__in=agents,
-        ticket__messages__created_at__gte=period.since - timedelta(hours=1),
-        ticket__messages__created_at__lte=F("met_at"),
+        met_at__gte=period.since, met_at__lt=period.until, met_by__isnull=False,
     )
     seconds = ElapsedSeconds("met_at", "started_at")
     stats: dict[int, dict[str, Any]] = defaultdict(
@@ -466,7 +457,7 @@ def agent_activity(period: Period, scope: Scope) -> Table:
         stats[written["author_id"]][written["kind"]] = written["n"]
     for done in resolved:
         stats[done["assignee_id"]]["resolved"] = done["n"]
-    by_responder = percentiles(responses, [F("ticket__messages__author_id")], seconds, [50],
+    by_responder = percentiles(responses, [F("met_by_id")], seconds, [50],
                                with_total=True)
     _count, (overall,) = by_responder.pop((), (0, [None]))
     for (responder,), (count, (median,)) in by_responder.items():

@@ -189,7 +189,7 @@ def start_case(ticket: Ticket, *, at: datetime) -> list[Clock]:
 
 
 def _meet(ticket: Ticket, clocks: Iterable[Clock], at: datetime,
-          terms: Terms | None) -> list[Clock]:
+          terms: Terms | None, by: User | None) -> list[Clock]:
     met = []
     for clock in clocks:
         if clock.paused_at is not None:
@@ -197,6 +197,7 @@ def _meet(ticket: Ticket, clocks: Iterable[Clock], at: datetime,
             _fold_pause(clock, spec, at)
             schedule(clock, spec, _plan(clock).warn_percent)
         clock.met_at = at
+        clock.met_by = by
         _save(clock)
         late = max(0, int((at - clock.due_at).total_seconds()))
         _event(ticket, Event.Kind.SLA_MET, at, clock=clock.pk, kind=clock.kind,
@@ -205,17 +206,17 @@ def _meet(ticket: Ticket, clocks: Iterable[Clock], at: datetime,
     return met
 
 
-def on_agent_reply(ticket: Ticket, *, at: datetime) -> list[Clock]:
-    """A public reply by an agent meets the response clocks that wait for one, and
+def on_agent_reply(ticket: Ticket, *, at: datetime, by: User) -> list[Clock]:
+    """A public reply by agent `by` meets the response clocks that wait for one, and
     acknowledges an escalation."""
     live = _live(ticket)
-    return _meet(ticket, [live[k] for k in AGENT_REPLY_MEETS if k in live], at, None)
+    return _meet(ticket, [live[k] for k in AGENT_REPLY_MEETS if k in live], at, None, by)
 
 
-def on_agent_note(ticket: Ticket, *, at: datetime) -> list[Clock]:
+def on_agent_note(ticket: Ticket, *, at: datetime, by: User) -> list[Clock]:
     """An internal note by an agent answers nobody, but acknowledges an escalation."""
     clock = _live(ticket).get(Kind.ESCALATION_ACK)
-    return _meet(ticket, [clock], at, None) if clock is not None else []
+    return _meet(ticket, [clock], at, None, by) if clock is not None else []
 
 
 def on_escalation(ticket: Ticket, *, to_level: int, ack_minutes: int | None,
@@ -304,7 +305,7 @@ def on_status_change(ticket: Ticket, old: str, new: str, *, at: datetime,
     if done and not was_done:
         resolution = live.pop(Kind.RESOLUTION, None)
         if resolution is not None:
-            _meet(ticket, [resolution], at, terms)
+            _meet(ticket, [resolution], at, terms, actor)
         for clock in live.values():
             _cancel(clock, at, f"case {Ticket.Status(new).label.lower()}")
 

@@ -106,6 +106,12 @@ class Clock(ChoiceLabels, models.Model):
     warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     met_at = models.DateTimeField(null=True, blank=True)
+    # Who met it: the agent whose public reply met a response clock, the person who
+    # resolved the case for a resolution clock (none for the system). Kept on the clock
+    # so the reports' first responses per agent read the clocks alone instead of joining
+    # every clock to its case's thread (0.8 s of a 90-day report at a million cases).
+    met_by = models.ForeignKey("accounts.User", null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
@@ -132,8 +138,10 @@ class Clock(ChoiceLabels, models.Model):
             # "Breaching soon" instead of the running ones in due order (15 ms of the
             # view's 25 at 100,000 cases).
             models.Index(fields=["kind", "started_at"], name="clock_kind_started"),
-            models.Index(fields=["kind", "met_at"], condition=models.Q(met_at__isnull=False),
-                         name="clock_kind_met_only"),
+            # Who met them and when they started are in it too: first responses per agent
+            # are counted and timed from the index alone.
+            models.Index(fields=["kind", "met_at", "met_by", "started_at"],
+                         condition=models.Q(met_at__isnull=False), name="clock_kind_met_by"),
             # /metrics: warnings and breaches by target, counted at every scrape from these
             # (index only) rather than from every clock ever started.
             models.Index(fields=["kind"], condition=Q(warned_at__isnull=False),

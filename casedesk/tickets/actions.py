@@ -455,10 +455,10 @@ def add_message(
                 if not internal:
                     # Before any status change: a reply that also resolves the case meets
                     # the response clock, and only then the resolution clock.
-                    sla_clocks.on_agent_reply(ticket, at=event.created_at)
+                    sla_clocks.on_agent_reply(ticket, at=event.created_at, by=author)
                 else:
                     # No answer to the customer, but it acknowledges an escalation.
-                    sla_clocks.on_agent_note(ticket, at=event.created_at)
+                    sla_clocks.on_agent_note(ticket, at=event.created_at, by=author)
                 status = new_status
                 if status is None and ticket.status == Ticket.Status.NEW and not internal:
                     status = Ticket.Status.OPEN

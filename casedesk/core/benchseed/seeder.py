@@ -308,7 +308,7 @@ class Seeder:
         clocks = Table(Clock, [
             "id", "ticket", "kind", "plan", "priority", "started_at", "target_seconds",
             "due_at", "warn_at", "warned_at", "breached_at", "met_at", "paused_at",
-            "cancelled_at", "cancel_reason", "next_check_at",
+            "cancelled_at", "cancel_reason", "next_check_at", "met_by",
         ])
         escalations = Table(Escalation, [
             "id", "ticket", "from_level", "to_level", "source", "reason", "actor",
@@ -493,7 +493,7 @@ class Seeder:
                         target, when(due), when(warn_at), warned, breached,
                         when(met) if met else None, when(paused) if paused else None,
                         when(cancelled) if cancelled else None,
-                        "resolved" if cancelled else "", next_check,
+                        "resolved" if cancelled else "", next_check, agent if met else None,
                     )
                     if breached:
                         events.add(case_id, "sla_breach", None, dumps({

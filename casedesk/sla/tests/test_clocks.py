@@ -4,10 +4,13 @@ recomputed; with the clock moved by time-machine."""
 from __future__ import annotations
 
 from datetime import time
+from importlib import import_module
 from typing import Any
 
+from django.db import connection
+
 from casedesk.accounts.models import User
-from casedesk.conftest import make_case, make_contact, make_org
+from casedesk.conftest import make_agent, make_case, make_contact, make_org
 from casedesk.core.choices import Priority
 from casedesk.sla import clocks as sla_clocks
 from casedesk.sla.models import Calendar, Clock, Plan, Target, WeeklyHours
@@ -20,6 +23,8 @@ from casedesk.tickets.actions import (
     reopen_by_contact,
 )
 from casedesk.tickets.models import Ticket
+
+met_by_migration = import_module("casedesk.sla.migrations.0010_met_by")
 
 
 def with_next_and_resolution(plan: str = "Premium", priority: int = Priority.HIGH,
@@ -48,6 +53,7 @@ def test_the_first_public_agent_reply_meets_the_first_response(
     # Then the reply met it, in time, and the history says so once
     clock = clock_of(ticket, live=False)
     assert clock.met_at == later(minutes=40)
+    assert clock.met_by == agent
     assert not clock.met_late
     assert clock.next_check_at is None
     [met] = sla_events(ticket)
@@ -106,8 +112,43 @@ def test_each_customer_message_after_an_answer_starts_a_next_response_met_by_the
     frozen(later(hours=2, minutes=20))
     add_message(ticket.pk, agent, "Internal: looking.", [], internal=True)
     assert clock_of(ticket, "next_response").met_at is None
-    add_message(ticket.pk, agent, "Found it.", [])
-    assert clock_of(ticket, "next_response", live=False).met_at == later(hours=2, minutes=20)
+    other = make_agent(email="lee@casedesk.example", full_name="Lee Other")
+    add_message(ticket.pk, other, "Found it.", [])
+    met = clock_of(ticket, "next_response", live=False)
+    assert met.met_at == later(hours=2, minutes=20)
+    # Met by the agent who replied this time, not by the first one
+    assert met.met_by == other
+    assert clock_of(ticket, "first_response", live=False).met_by == agent
+
+
+def test_the_migration_finds_who_met_the_response_clocks_met_before_it(
+    contact: User, agent: User, frozen: Any
+) -> None:
+    # Given a first response by a first agent, a note by a second, a customer's message
+    # and a next response by the second agent, then met_by forgotten (as before 0010)
+    with_next_and_resolution(next_minutes=60)
+    ticket = make_case(contact).ticket
+    other = make_agent(email="lee@casedesk.example", full_name="Lee Other")
+    frozen(later(minutes=30))
+    add_message(ticket.pk, agent, "Please send the logs.", [])
+    frozen(later(minutes=50))
+    add_message(ticket.pk, other, "Watching this one.", [], internal=True)
+    frozen(later(hours=2))
+    add_message(ticket.pk, contact, "Logs attached.", [])
+    frozen(later(hours=2, minutes=10))
+    add_message(ticket.pk, other, "Found it.", [])
+    waiting = make_case(contact, subject="Not answered yet").ticket
+    Clock.objects.update(met_by=None)
+
+    # When the migration's backfill runs
+    with connection.cursor() as cursor:
+        cursor.execute(met_by_migration.BACKFILL)
+
+    # Then each met response clock has the agent whose public reply met it; the case no
+    # agent answered has none
+    assert clock_of(ticket, "first_response", live=False).met_by == agent
+    assert clock_of(ticket, "next_response", live=False).met_by == other
+    assert clock_of(waiting).met_by is None
 
 
 # --- pauses -----------------------------------------------------------------------------
@@ -201,9 +242,11 @@ def test_resolving_meets_the_resolution_and_cancels_the_rest(
 
     change_status(ticket.pk, agent, Ticket.Status.RESOLVED)
 
-    assert clock_of(ticket, "resolution", live=False).met_at == later(hours=5)
+    resolution = clock_of(ticket, "resolution", live=False)
+    assert resolution.met_at == later(hours=5) and resolution.met_by == agent
     first = clock_of(ticket, live=False)
     assert first.met_at is None and first.cancelled_at == later(hours=5)
+    assert first.met_by is None
     assert first.cancel_reason == "case resolved"
     assert not Clock.objects.filter(next_check_at__isnull=False).exists()
 
