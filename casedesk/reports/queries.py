@@ -241,8 +241,10 @@ def sla_compliance(period: Period, scope: Scope, now: datetime) -> Table:
         Iterable[dict[str, Any]],
         clocks.values("plan_id", "priority").annotate(**aggregates).order_by("plan_id", "priority"),
     ))
-    times = percentiles(clocks.filter(met_at__isnull=False), [F("plan_id"), F("priority")],
-                        seconds, with_total=True)
+    # Every clock, not only the met ones: the unmet give no elapsed time (NULL, left out),
+    # and on SQLite "met_at IS NOT NULL" made the planner walk every met clock ever through
+    # the met clocks' index (0.6 s at a million cases) instead of the period's (0.16 s).
+    times = percentiles(clocks, [F("plan_id"), F("priority")], seconds, with_total=True)
     for row in grouped:
         _count, (row["median"], row["p90"]) = times.get(
             (row["plan_id"], row["priority"]), (0, [None, None])

@@ -72,7 +72,7 @@ def percentiles(
     million cases (76,000 clocks in 90 days), that took 0.36 s against 0.71 s when SQLite
     sorted them and the ORM converted every row; at 100,000 cases, SQLite sorting beat
     ranking them with window functions (ROW_NUMBER() and COUNT() over each group) by a
-    third. NULL values are left out, as percentile_cont leaves them out.
+    third. NULL values are left out, of the percentiles as of the counts, on both.
     """
     names = [f"g{n}" for n in range(len(groups))]
     annotated = rows.annotate(**dict(zip(names, groups, strict=True)), report_value=value)
@@ -84,7 +84,7 @@ def percentiles(
         if names:
             found = _grouped_percentiles(annotated, names, percents, with_total)
         else:
-            found = [{**annotated.aggregate(report_count=Count("pk"), **aggregates),
+            found = [{**annotated.aggregate(report_count=Count("report_value"), **aggregates),
                       "report_total": True}]
         for row in found:
             if row["report_count"]:
@@ -134,7 +134,7 @@ def _grouped_percentiles(
     )
     sets = f"GROUPING SETS (({groups}), ())" if with_total else groups
     sql = (f"SELECT GROUPING({groups}) > 0 AS report_total, {groups}, "  # noqa: S608
-           f"COUNT(*) AS report_count, {fractions} FROM ({inner}) AS report_rows "
+           f"COUNT(report_value) AS report_count, {fractions} FROM ({inner}) AS report_rows "
            f"GROUP BY {sets}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
-from django.db.models import F
+from django.db.models import Case, F, When
 
 from casedesk import reports
 from casedesk.core.choices import Priority
@@ -250,6 +250,11 @@ def test_percentiles_interpolate_like_percentile_cont(db: Any) -> None:
     one = percentiles(categories.filter(position=2), [by_name], F("position"), [50, 90])
     assert one == {("Accounts and profiles",): (1, [2.0, 2.0])}
     assert percentiles(categories.none(), [], F("position")) == {}
+    # NULL values (positions 3 to 6 here) are neither ranked nor counted, on both databases
+    low = Case(When(position__lt=3, then=F("position")))
+    assert percentiles(categories, [], low, [50, 100]) == {(): (3, [1.0, 2.0])}
+    split = percentiles(categories, [F("is_active")], low, [50], with_total=True)
+    assert split == {(True,): (3, [1.0]), (): (3, [1.0])}
     # With a total: the groups' values together.
     split = percentiles(categories, [F("is_active")], F("position"), [50], with_total=True)
     assert split == {(True,): (7, [3.0]), (): (7, [3.0])}
