@@ -79,11 +79,22 @@ def print_db(vendor: str, results: dict[int, dict[str, Any]], summaries: dict[in
             print(f"   {'':>10}        of the heap, SQLite's own peak (page cache, capped by "
                   f"cache_size): {end['sqlite_peak']}; the rest: {end['heap_without_sqlite']}")
     if len(sizes) > 1:
-        for what in ("RssAnon", "heap_without_sqlite"):
+        growth: dict[str, float] = {}
+        for what in ("sqlite_peak", "RssAnon", "heap_without_sqlite"):
             a, b = (results[s]["rss_end"].get(what) for s in (sizes[0], big))
             if a is not None and b is not None:
-                print(f"   {what} at {size_label(big)} vs {size_label(sizes[0])}: "
-                      f"{b - a:+.1f} MiB ({'flat' if abs(b - a) < 16 else 'GROWS'})")
+                growth[what] = b - a
+        for what in ("RssAnon", "heap_without_sqlite"):
+            if what not in growth:
+                continue
+            verdict = "flat" if abs(growth[what]) < 16 else "GROWS"
+            if (what == "RssAnon" and verdict == "GROWS"
+                    and abs(growth.get("heap_without_sqlite", growth[what])) < 16
+                    and abs(growth[what] - growth.get("sqlite_peak", 0.0)) < 16):
+                # SQLite's page cache fills as the file grows, up to cache_size, and stays.
+                verdict = "bounded: SQLite's page cache filling up to its cache_size"
+            print(f"   {what} at {size_label(big)} vs {size_label(sizes[0])}: "
+                  f"{growth[what]:+.1f} MiB ({verdict})")
     for s in sizes:
         summary = summaries[s]
         print(f"   seed {s:,}: {summary.get('cases'):,} cases, {summary.get('messages'):,} "
