@@ -399,26 +399,35 @@ def mark_bouncing(addresses: list[str]) -> tuple[int, list[int]]:
     and the open cases they requested, newest first (MAX_BOUNCE_CASES at most). In SQL,
     like ticket_by_headers: every permanent bounce runs both, and compiling the ORM's
     UPDATE and join cost several times running them."""
-    quote = connection.ops.quote_name
-    users, tickets = quote(User._meta.db_table), quote(Ticket._meta.db_table)
-    marks = ", ".join(["%s"] * len(addresses))
-    statuses = [str(status.value) for status in Ticket.OPEN_STATUSES]
+    users = connection.ops.quote_name(User._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {users} SET email_bouncing_at = %s "  # noqa: S608 - our names
-            f"WHERE email IN ({marks}) AND email_bouncing_at IS NULL",
+            f"WHERE email IN ({', '.join(['%s'] * len(addresses))}) "
+            "AND email_bouncing_at IS NULL",
             [connection.ops.adapt_datetimefield_value(timezone.now()), *addresses],
         )
         marked = cursor.rowcount
+    return int(marked), open_cases_of(addresses, limit=MAX_BOUNCE_CASES)
+
+
+def open_cases_of(addresses: list[str], limit: int | None = None) -> list[int]:
+    """The open cases requested by the accounts at `addresses`, newest first."""
+    if not addresses:
+        return []
+    quote = connection.ops.quote_name
+    users, tickets = quote(User._meta.db_table), quote(Ticket._meta.db_table)
+    statuses = [str(status.value) for status in Ticket.OPEN_STATUSES]
+    with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {tickets}.id FROM {tickets} INNER JOIN {users} "  # noqa: S608
-            f"ON {tickets}.requester_id = {users}.id WHERE {users}.email IN ({marks}) "
+            f"ON {tickets}.requester_id = {users}.id "
+            f"WHERE {users}.email IN ({', '.join(['%s'] * len(addresses))}) "
             f"AND {tickets}.status IN ({', '.join(['%s'] * len(statuses))}) "
-            f"ORDER BY {tickets}.id DESC LIMIT {MAX_BOUNCE_CASES}",
+            f"ORDER BY {tickets}.id DESC" + (f" LIMIT {int(limit)}" if limit is not None else ""),
             [*addresses, *statuses],
         )
-        found = [int(pk) for (pk,) in cursor.fetchall()]
-    return int(marked), found
+        return [int(pk) for (pk,) in cursor.fetchall()]
 
 
 def record_bounce(parsed: Any) -> IngestResult:
