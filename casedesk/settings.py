@@ -156,7 +156,9 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's backend, rewriting each statement text's placeholders once
+            # (casedesk/core/sqlite3/base.py).
+            "ENGINE": "casedesk.core.sqlite3",
             "NAME": str(DATA_DIR / "casedesk.sqlite3"),
             # Opening a connection (and running the PRAGMAs below) cost about 1 ms per
             # request and per job; a process keeps its connection instead.

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,14 +65,12 @@ def get_or_create_contact(
         role=User.Role.CONTACT, organization=organization_for_email(email),
     )
     user.set_unusable_password()
-    try:
-        # A savepoint, so that losing the race below leaves the caller's transaction usable.
-        with transaction.atomic():
-            # rows.insert, as for a case's rows: every new sender by email is one, and
-            # compiling the ORM's INSERT cost more than running it (no password was set, so
-            # AbstractBaseUser.save would have nothing more to do).
-            rows.insert(user)
-    except IntegrityError:
+    # rows.insert_new, as rows.insert for a case's rows: every new sender by email is one,
+    # and compiling the ORM's INSERT cost more than running it (no password was set, so
+    # AbstractBaseUser.save would have nothing more to do). ON CONFLICT DO NOTHING rather
+    # than a savepoint around the insert: two statements fewer, and losing the race below
+    # leaves the caller's transaction usable all the same.
+    if not rows.insert_new(user, "email"):
         # Another submission from this address inserted it first: the unique index made us
         # wait for its commit, so (read committed) its row is visible now.
         return User.objects.get(email=email), False

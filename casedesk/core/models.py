@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
@@ -10,6 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 CACHE_KEY = "casedesk:site-configuration"
+# Inside SiteConfiguration.held(): the configuration read once for the whole block.
+_held: ContextVar[dict[str, SiteConfiguration] | None] = ContextVar(
+    "casedesk_site_configuration_held", default=None
+)
 
 
 class SiteConfiguration(models.Model):
@@ -39,15 +47,43 @@ class SiteConfiguration(models.Model):
         self.pk = 1
         super().save(*args, **kwargs)  # type: ignore[arg-type]
         cache.delete(CACHE_KEY)
+        held = _held.get()
+        if held is not None:
+            held.clear()
 
     @classmethod
     def current(cls) -> SiteConfiguration:
-        """The configuration, cached per process for a minute (read on every page)."""
+        """The configuration, cached per process for a minute (read on every page), or,
+        inside held(), the one read first in the block."""
+        held = _held.get()
+        if held is not None:
+            config = held.get("config")
+            if config is None:
+                config = held["config"] = cls._cached()
+            return config
+        return cls._cached()
+
+    @classmethod
+    def _cached(cls) -> SiteConfiguration:
         config = cache.get(CACHE_KEY)
         if config is None:
             config = cls.objects.filter(pk=1).first() or cls(pk=1)
             cache.set(CACHE_KEY, config, 60)
         return config
+
+    @staticmethod
+    @contextmanager
+    def held() -> Iterator[None]:
+        """current() reads the configuration once for the whole block (a batch of
+        received mail, which queues an acknowledgement or an invitation for most new
+        cases): each read from the cache unpickled it again (~20 us per mail), or asked
+        Redis. The block sees the configuration as it was at its first read, as one
+        request sees it; a save in the block is seen at the next read."""
+        token = _held.set({})
+        try:
+            yield
+        finally:
+            _held.reset(token)
 
 
 class ScheduledRun(models.Model):

@@ -134,6 +134,13 @@ def queue_mail(
     }
     with translation.override(language), timezone.override(reader_zone(reader)):
         rendered_subject = str(subject)
+        # Lazy translations in the reader's language once, not in each of the two
+        # templates (and, from pieces, once for the shape and once for the text): a
+        # lazy value renders as its text does.
+        full_context = {
+            name: str(value) if isinstance(value, Promise) else value
+            for name, value in full_context.items()
+        }
         body = render_to_string(template, full_context)
         # The text as a plain str: the .txt templates write values unescaped (autoescape
         # off, right for text) and render_to_string marks that safe, so an HTML part that

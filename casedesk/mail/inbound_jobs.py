@@ -23,6 +23,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from casedesk.core.lease import lease
+from casedesk.core.models import SiteConfiguration
 from casedesk.mail.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,15 @@ def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> li
         except Exception as exc:  # noqa: BLE001 - parse_message does not raise; MemoryError may
             quarantine(pk, attempts + 1, exc)
             statuses[pk] = Status.QUARANTINED
+    with SiteConfiguration.held():
+        statuses.update(_ingest_claimed(work, claimed_until))
+    return [statuses[pk] for pk in ids]
+
+
+def _ingest_claimed(work: list[tuple[int, int, Any]],
+                    claimed_until: datetime | None) -> dict[int, str]:
+    """The ingest half of process_claimed: the batch in one transaction, else one by one."""
+    statuses: dict[int, str] = {}
     if len(work) > 1:
         try:
             with transaction.atomic():
@@ -186,7 +196,7 @@ def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> li
                 continue
             quarantine(pk, attempts, exc)
             statuses[pk] = Status.QUARANTINED
-    return [statuses[pk] for pk in ids]
+    return statuses
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -37,6 +37,10 @@ _WROTE = re.compile(
     r")\s*$",
     re.IGNORECASE,
 )
+# The end every match of _WROTE has, once trailing whitespace is stripped ("wrote" or a
+# colon, then \s*$): tested on the last five characters, it rules out nearly every line
+# before _WROTE's alternatives are tried at each position of it.
+_WROTE_TAIL = re.compile(r"(?:wrote|:)\Z", re.IGNORECASE)
 # A line that starts an attribution: "On ...", Arabic "في ...", other languages' "On".
 _ATTRIBUTION_START = re.compile(
     r"^\s*(?:on|am|le|el|il|op|den|dnia|في|بتاريخ|em)\b|^\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}",
@@ -87,7 +91,7 @@ def _attribution_at(lines: list[str], i: int) -> int:
             break
         if len(chunk) > 400:
             break
-        if not _WROTE.search(chunk):
+        if not (_WROTE_TAIL.search(chunk.rstrip()[-5:]) and _WROTE.search(chunk)):
             continue
         starts = _ATTRIBUTION_START.search(lines[i].lstrip(">").strip())
         # "what my colleague wrote:" in the customer's own words is not an

@@ -115,3 +115,33 @@ def test_insert_prepares_each_kind_of_value_as_the_orm_does() -> None:
         first, second = cursor.fetchall()
     assert first == second
     assert a["priority"] == Priority.HIGH and a["resolved_at"] is None
+
+
+def test_insert_new_writes_a_new_row_and_leaves_an_existing_one() -> None:
+    from django.db import transaction
+
+    from casedesk.accounts.actions import get_or_create_contact
+    from casedesk.accounts.models import User
+
+    # Given a contact at one address, made in another transaction
+    org = make_org()
+    existing = make_contact(org)
+
+    with transaction.atomic():
+        # When a new address and the existing one are inserted as new rows
+        new = User(email="new.person@example.com", full_name="New", role=User.Role.CONTACT)
+        clash = User(email=existing.email, full_name="Someone else", role=User.Role.CONTACT)
+        inserted = rows.insert_new(new, "email")
+        refused = rows.insert_new(clash, "email")
+
+        # Then the first is stored with its database id, the second changes nothing, and
+        # the transaction goes on (no error to roll back to a savepoint)
+        assert inserted and not refused and clash.pk is None
+        assert fields(User.objects.get(pk=new.pk)) == fields(new)
+        assert User.objects.get(email=existing.email).full_name == existing.full_name
+
+        # And a contact the caller believed new (known_new) is the one found
+        found, created = get_or_create_contact(email=existing.email.upper(), full_name="X",
+                                               known_new=True)
+        assert (found.pk, created) == (existing.pk, False)
+    assert User.objects.filter(email__in=[new.email, existing.email]).count() == 2

@@ -123,7 +123,7 @@ def test_an_arabic_acknowledgement_queued_by_a_case_is_in_arabic(db: Any) -> Non
     assert 'dir="rtl"' in mail.body_html
 
 
-def test_urlize_line_by_line_is_urlize_of_the_whole_text() -> None:
+def test_urlize_word_by_word_is_urlize_of_the_whole_text() -> None:
     from django.template.defaultfilters import urlize
     from django.utils.safestring import mark_safe
 
@@ -132,6 +132,8 @@ def test_urlize_line_by_line_is_urlize_of_the_whole_text() -> None:
         'Quoted "http://e.example/" then\r\n(www.f.example). &amp; \n\tmailto:g@h.example:',
         "",
         "\n\n",
+        "  lead\u00a0nbsp\u2003em <a@b.example>\thttps://x.example/a_b/ 12. x\n",
+        "word@",
     ]
     for text in texts:
         for value in (text, mark_safe(text)):
