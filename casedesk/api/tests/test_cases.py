@@ -52,6 +52,18 @@ def test_contact_cannot_open_a_case_for_someone_else(contact_api: Api) -> None:
     assert not Ticket.objects.exists()
 
 
+def test_an_empty_form_field_is_refused_as_json_would_refuse_it(contact_api: Api) -> None:
+    # A form body with an empty requester_email: not taken for a field left out
+    data = {**NEW_CASE, "requester_email": "", "phone": ""}
+    body = problem(contact_api.post("/api/v1/cases", data, multipart=True), 400)
+    assert fields_of(body) == {"requester_email"}
+    assert "may not be blank" in body["errors"][0]["message"]
+    assert not Ticket.objects.exists()
+    # The fields that may be empty still may be (phone), and left out it is the contact's own
+    del data["requester_email"]
+    assert contact_api.post("/api/v1/cases", data, multipart=True).status_code == 201
+
+
 @pytest.mark.parametrize(("change", "field"), [
     ({"subject": ""}, "subject"),
     ({"subject": "x" * 201}, "subject"),
