@@ -137,6 +137,11 @@ TEMPLATES = [
     },
 ]
 
+# The inbound mail job prepares the statements it repeats for every message (PostgreSQL).
+# Off for a connection pooler in transaction mode that cannot keep them (PgBouncer before
+# 1.21, or without max_prepared_statements).
+CASEDESK_DATABASE_PREPARED_STATEMENTS = env_bool("CASEDESK_DATABASE_PREPARED_STATEMENTS", True)
+
 # Database: SQLite in WAL mode under the data directory by default; PostgreSQL (or any
 # database dj-database-url knows) through CASEDESK_DATABASE_URL.
 _database_url = env_str("CASEDESK_DATABASE_URL", "")
@@ -150,6 +155,11 @@ if _database_url:
         # (casedesk/core/postgresql/base.py).
         DATABASES["default"]["ENGINE"] = "casedesk.core.postgresql"
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # Parameters travel apart from the statement (the extended protocol) instead of
+        # being quoted into its text by psycopg: PostgreSQL still plans every statement
+        # with its values, and the inbound mail job can reuse prepared statements
+        # (casedesk.core.postgresql.prepared), which client-side binding cannot.
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
         DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str(
             "CASEDESK_TEST_DATABASE_NAME", "test_casedesk"
         )

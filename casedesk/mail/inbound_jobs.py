@@ -24,6 +24,7 @@ from django_tasks import task
 
 from casedesk.core.lease import lease
 from casedesk.core.models import SiteConfiguration
+from casedesk.core.prepared import prepared_statements
 from casedesk.mail.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -316,12 +317,15 @@ def process_due(now: datetime | None = None, limit: int = BATCH) -> dict[str, in
     """Process every message that is due, oldest first, up to `limit`. Returns counts."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
-    ids = claim_batch(now, limit)
     size = (TRANSACTION_MESSAGES_POSTGRES if connection.vendor == "postgresql"
             else TRANSACTION_MESSAGES)
-    for start in range(0, len(ids), size):
-        for status in process_claimed(ids[start:start + size], claimed_until=now + lease()):
-            counts[status] = counts.get(status, 0) + 1
+    # Every message runs the same statements: prepared once (casedesk.core.prepared).
+    with prepared_statements():
+        ids = claim_batch(now, limit)
+        for start in range(0, len(ids), size):
+            for status in process_claimed(ids[start:start + size],
+                                          claimed_until=now + lease()):
+                counts[status] = counts.get(status, 0) + 1
     return counts
 
 
