@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -143,3 +147,44 @@ def check_uploads(uploads: list[UploadedFile]) -> list[CheckedFile]:
     if errors:
         raise ValidationError(errors)
     return checked
+
+
+# The files stored inside the innermost removed_on_failure() block, if any.
+_stored: ContextVar[list[str] | None] = ContextVar("casedesk_stored_files", default=None)
+
+
+def remove_files(paths: list[str]) -> None:
+    for path in paths:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+def note_stored(path: str) -> None:
+    """A file was written for a transaction that has not committed yet
+    (casedesk.tickets.actions.store_attachments)."""
+    journal = _stored.get()
+    if journal is not None:
+        journal.append(path)
+
+
+@contextmanager
+def removed_on_failure() -> Iterator[list[str]]:
+    """Files stored inside are removed again when the block raises. Around a transaction
+    whose rollback would leave them on disk with no row pointing at them: the inbound
+    job's batch of messages, rolled back whole when one fails and then processed again one
+    by one, wrote each attachment of the others a second time. On success they pass to the
+    enclosing block, whose transaction may still roll back."""
+    journal: list[str] = []
+    token = _stored.set(journal)
+    try:
+        yield journal
+    except BaseException:
+        remove_files(journal)
+        raise
+    finally:
+        _stored.reset(token)
+    outer = _stored.get()
+    if outer is not None:
+        outer.extend(journal)

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from casedesk.core.files import removed_on_failure
 from casedesk.core.lease import lease
 from casedesk.core.models import SiteConfiguration
 from casedesk.core.prepared import prepared_statements
@@ -172,7 +173,8 @@ def _ingest_claimed(work: list[tuple[int, int, Any]],
     statuses: dict[int, str] = {}
     if len(work) > 1:
         try:
-            with transaction.atomic():
+            # The files of a batch that fails are removed: its messages write them again.
+            with removed_on_failure(), transaction.atomic():
                 batch_lock([parsed for _pk, _attempts, parsed in work])
                 batch = {pk: ingest_one(pk, attempts, parsed, claimed_until, alone=False)
                          for pk, attempts, parsed in work}
@@ -184,7 +186,7 @@ def _ingest_claimed(work: list[tuple[int, int, Any]],
             work = []
     for pk, attempts, parsed in work:
         try:
-            with transaction.atomic():
+            with removed_on_failure(), transaction.atomic():
                 statuses[pk] = ingest_one(pk, attempts, parsed, claimed_until)
         except Exception as exc:  # noqa: BLE001 - quarantined, never lost
             if is_transient(exc) and attempts <= TRANSIENT_RETRIES:
@@ -243,7 +245,7 @@ def ingest_one(inbound_id: int, attempts: int, parsed: Any,
     if not alone:
         return _ingest_and_record(inbound_id, attempts, parsed, claimed_until)
     try:
-        with transaction.atomic():
+        with removed_on_failure(), transaction.atomic():
             return _ingest_and_record(inbound_id, attempts, parsed, claimed_until)
     except ClaimLost:
         log.warning("Inbound mail %s: claimed by another worker after this worker's lease "

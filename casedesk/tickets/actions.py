@@ -6,7 +6,6 @@ writes an Event.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from casedesk.accounts.actions import get_or_create_contact, invite, needs_invit
 from casedesk.accounts.models import User
 from casedesk.core import rows
 from casedesk.core.choices import Priority
-from casedesk.core.files import CheckedFile
+from casedesk.core.files import CheckedFile, note_stored, remove_files
 from casedesk.core.format import duration_text_lazy
 from casedesk.mail.actions import new_message_id, queue_mail
 from casedesk.mail.models import OutboundMail
@@ -116,17 +115,10 @@ def store_attachments(
             storage_key=secrets.token_hex(16),
         )
         attachment.file.save(checked.filename, checked.upload, save=False)
+        note_stored(attachment.file.path)
         attachment.save(force_insert=True)
         stored.append(attachment)
     return stored
-
-
-def remove_files(paths: list[str]) -> None:
-    for path in paths:
-        try:
-            os.remove(path)
-        except OSError:
-            pass
 
 
 def plan_for(user: User) -> Plan | None:

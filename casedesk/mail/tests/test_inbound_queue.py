@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib.util
 import threading
 from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from casedesk.conftest import make_agent
+from casedesk.conftest import PNG_BYTES, make_agent
 from casedesk.core.lease import lease
 from casedesk.core.schedule import periodic_tasks
 from casedesk.mail.inbound_jobs import (
@@ -27,7 +29,7 @@ from casedesk.mail.inbound_jobs import (
 )
 from casedesk.mail.intake import store_raw
 from casedesk.mail.models import InboundMessage
-from casedesk.tickets.models import Ticket
+from casedesk.tickets.models import Attachment, Ticket
 
 needs_ingest = pytest.mark.skipif(
     importlib.util.find_spec("casedesk.mail.ingest") is None
@@ -283,6 +285,41 @@ def test_one_bad_message_in_a_batch_is_quarantined_alone(db: Any) -> None:
     assert first.ticket is not None
     assert first.ticket.messages.count() == 3
     assert Ticket.objects.count() == 1
+
+
+@needs_ingest
+def test_a_failed_batch_leaves_no_file_without_its_attachment(db: Any, settings: Any) -> None:
+    # Given a case, then in one batch a reply with a screenshot and a first mail from a
+    # stranger whose invitation cannot be stored (its table is missing)
+    first = stored()
+    assert process_due() == {"processed": 1}
+    first.refresh_from_db()
+    reply = EmailMessage()
+    reply["Message-ID"] = "<r1@gulfnet.example>"
+    reply["In-Reply-To"] = "<q1@gulfnet.example>"
+    reply["From"] = "Noor Haddad <noor@gulfnet.example>"
+    reply["To"] = "support@casedesk.localhost"
+    reply["Subject"] = "Re: DNS 2 lets adult sites through"
+    reply.set_content("Here is what the resolver answers.")
+    reply.add_attachment(PNG_BYTES, maintype="image", subtype="png", filename="dig.png")
+    stored(reply.as_bytes())
+    stored(QUESTION.replace(b"q1@", b"s1@").replace(b"noor@gulfnet", b"x@else"))
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE accounts_invitation RENAME TO accounts_invitation_away")
+    try:
+        # When the job runs: the batch fails, then each message is processed alone
+        counts = process_due()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE accounts_invitation_away RENAME TO accounts_invitation")
+
+    # Then the screenshot is on the case once, and the uploads hold its file alone: the
+    # copy the failed batch wrote was removed with the batch
+    assert counts == {"processed": 1, "quarantined": 1}
+    attachments = list(Attachment.objects.filter(ticket_id=first.ticket_id or 0))
+    assert [a.filename for a in attachments] == ["dig.png"]
+    on_disk = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    assert on_disk == [Path(attachments[0].file.path)]
 
 
 @needs_ingest
