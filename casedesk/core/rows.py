@@ -183,6 +183,11 @@ _inserts: dict[tuple[str, str, type[Model], bool], _Write] = {}
 _updates: dict[tuple[str, str, type[Model], tuple[str, ...]], _Write] = {}
 
 
+def marks(count: int) -> str:
+    """`count` placeholders for an IN list or a VALUES row: "%s, %s, %s"."""
+    return ", ".join(["%s"] * count)
+
+
 def _insert_shape(model: type[Model], auto: bool, db: BaseDatabaseWrapper) -> _Write:
     key = (db.alias, db.vendor, model, auto)
     found = _inserts.get(key)
@@ -193,7 +198,7 @@ def _insert_shape(model: type[Model], auto: bool, db: BaseDatabaseWrapper) -> _W
         quote = db.ops.quote_name
         columns = ", ".join(quote(str(f.column)) for f in fields)
         sql = (f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - our names
-               f"VALUES ({', '.join(['%s'] * len(fields))})")
+               f"VALUES ({marks(len(fields))})")
         if skip is not None:
             sql += f" RETURNING {quote(str(skip.column))}"
         found = _inserts[key] = _Write(sql, fields, [_preparer(f) for f in fields])
@@ -296,10 +301,9 @@ def attach(relations: Sequence[tuple[Sequence[Model], str]]) -> None:
     for model, ids in wanted.items():
         ids.discard(None)
         keys = sorted(ids)
-        marks = ", ".join(["%s"] * len(keys))
         pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
-        found[model] = {obj.pk: obj for obj in select(model, f"{pk} IN ({marks})", keys)
-                        } if keys else {}
+        found[model] = {obj.pk: obj for obj in select(model, f"{pk} IN ({marks(len(keys))})",
+                                                       keys)} if keys else {}
     for objects, name in relations:
         if objects:
             field = objects[0]._meta.get_field(name)

@@ -43,7 +43,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from casedesk.accounts.models import Organization, User
-from casedesk.core.rows import attach, select
+from casedesk.core.rows import attach, marks, select
 from casedesk.escalation.models import Escalation, Level
 from casedesk.sla.display import zone_named
 from casedesk.sla.models import Clock, Plan
@@ -301,8 +301,7 @@ class RowCompare(Expression):
             column.output_field.get_db_prep_value(value, connection, prepared=False)
             for column, value in zip(self.columns, self.values, strict=True)
         ]
-        marks = ", ".join(["%s"] * len(values))
-        return f"({', '.join(parts)}) {self.op} ({marks})", [*params, *values]
+        return f"({', '.join(parts)}) {self.op} ({marks(len(values))})", [*params, *values]
 
 
 def reverse_order(order: Sequence[str]) -> tuple[str, ...]:
@@ -359,17 +358,13 @@ def rows_for(ids: list[int], criteria: Criteria) -> list[Ticket]:
     return [found[pk] for pk in ids if pk in found]
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
 def _plain_rows(ids: list[int]) -> list[Ticket]:
     """rows_for without the escalated view's column: the cases, then their people and
     organizations, each a fixed statement (casedesk.core.rows). Compiling the ORM's query
     with its three joins cost more than running these three."""
     if not ids:
         return []
-    found = {t.pk: t for t in select(Ticket, f"id IN ({_marks(ids)})", ids)}
+    found = {t.pk: t for t in select(Ticket, f"id IN ({marks(len(ids))})", ids)}
     cases = list(found.values())
     attach([(cases, "requester"), (cases, "assignee"), (cases, "organization")])
     return [found[pk] for pk in ids if pk in found]

@@ -35,6 +35,7 @@ from typing import Any
 from django.db import connection
 
 from casedesk.accounts.models import normalize_email
+from casedesk.core.rows import marks
 from casedesk.tickets.models import Ticket
 
 # The PostgreSQL advisory lock (one bigint key, ours: "casedesk inbound") taken shared by
@@ -105,7 +106,7 @@ def merged_into(case_ids: list[int]) -> set[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT merged_into_id FROM {table} "  # noqa: S608 - our names
-            f"WHERE id IN ({', '.join(['%s'] * len(case_ids))}) "
+            f"WHERE id IN ({marks(len(case_ids))}) "
             "AND merged_into_id IS NOT NULL",
             case_ids,
         )

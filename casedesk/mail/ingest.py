@@ -116,7 +116,7 @@ def threads_by_headers(ids: list[str]) -> dict[str, int]:
         return {}
     # One statement for both tables, in SQL: every received message with threading headers
     # runs it, and compiling the two ORM lookups cost more than running them.
-    marks = ", ".join(["%s"] * len(ids))
+    marks = rows.marks(len(ids))
     message = connection.ops.quote_name(Message._meta.db_table)
     outbound = connection.ops.quote_name(OutboundMail._meta.db_table)
     with connection.cursor() as cursor:
@@ -407,7 +407,7 @@ def mark_bouncing(addresses: list[str]) -> tuple[int, list[int]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {users} SET email_bouncing_at = %s "  # noqa: S608 - our names
-            f"WHERE email IN ({', '.join(['%s'] * len(addresses))}) "
+            f"WHERE email IN ({rows.marks(len(addresses))}) "
             "AND email_bouncing_at IS NULL",
             [connection.ops.adapt_datetimefield_value(timezone.now()), *addresses],
         )
@@ -426,8 +426,8 @@ def open_cases_of(addresses: list[str], limit: int | None = None) -> list[int]:
         cursor.execute(
             f"SELECT {tickets}.id FROM {tickets} INNER JOIN {users} "  # noqa: S608
             f"ON {tickets}.requester_id = {users}.id "
-            f"WHERE {users}.email IN ({', '.join(['%s'] * len(addresses))}) "
-            f"AND {tickets}.status IN ({', '.join(['%s'] * len(statuses))}) "
+            f"WHERE {users}.email IN ({rows.marks(len(addresses))}) "
+            f"AND {tickets}.status IN ({rows.marks(len(statuses))}) "
             f"ORDER BY {tickets}.id DESC" + (f" LIMIT {int(limit)}" if limit is not None else ""),
             [*addresses, *statuses],
         )

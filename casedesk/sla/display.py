@@ -133,7 +133,7 @@ def attach_time_left(tickets: list[Ticket], now: datetime | None = None) -> None
     now = now or timezone.now()
     by_ticket: dict[int, list[Clock]] = {t.pk: [] for t in tickets}
     if by_ticket:
-        marks = ", ".join(["%s"] * len(by_ticket))
+        marks = rows.marks(len(by_ticket))
         for clock in rows.select(
             Clock, f"ticket_id IN ({marks}) AND met_at IS NULL AND cancelled_at IS NULL",
             list(by_ticket), tail=" ORDER BY started_at, id",

@@ -31,6 +31,7 @@ from django.db import connection
 from django.utils import timezone
 
 from casedesk.accounts.models import Organization
+from casedesk.core import rows
 from casedesk.sla import calendar as sla_calendar
 from casedesk.sla.models import Calendar, Clock, Holiday, Plan, Target, TermsToken, WeeklyHours
 from casedesk.tickets.models import Ticket
@@ -102,11 +103,11 @@ def triggers_in_place() -> bool:
     key = (connection.vendor, str(connection.settings_dict["NAME"]))
     if key not in _triggers_checked:
         wanted = _watched_triggers()
-        marks = ", ".join(["%s"] * len(wanted))
+        names = rows.marks(len(wanted))
         if connection.vendor == "sqlite":
-            sql = f"SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})"  # noqa: S608
+            sql = f"SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"  # noqa: S608
         elif connection.vendor == "postgresql":
-            sql = f"SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname IN ({marks})"  # noqa: S608
+            sql = f"SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname IN ({names})"  # noqa: S608
         else:
             sql = ""
         found: set[str] = set()

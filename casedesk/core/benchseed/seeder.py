@@ -40,6 +40,7 @@ from casedesk.core.benchseed.text import (
     ZONES,
     Pools,
 )
+from casedesk.core.rows import marks
 
 
 class SeedError(Exception):
@@ -231,10 +232,10 @@ class Seeder:
         tables = self.TABLES
         with connection.cursor() as cursor:
             if self.vendor == "sqlite":
-                marks = ", ".join(["%s"] * len(tables))
+                names = marks(len(tables))
                 cursor.execute(
                     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT "  # noqa: S608
-                    f"NULL AND tbl_name IN ({marks})", tables,
+                    f"NULL AND tbl_name IN ({names})", tables,
                 )
             else:
                 cursor.execute(
