@@ -101,11 +101,14 @@ def parse_peer_email(output: str) -> dict[str, Any]:
             "check": "OK" if not problems else "MISMATCH: " + "; ".join(problems)}
 
 
-def _log_tail(path: Path, lines: int = 2) -> str:
-    """The last lines of a peer log worth quoting: pip's many "WARNING: Location ... is
-    ignored" lines (this machine's extra package indexes) say nothing about a failure."""
+def _log_tail(path: Path, start: int, lines: int = 2) -> str:
+    """The last lines a step wrote to the peer log (from byte `start` on) worth quoting:
+    pip's many "WARNING: Location ... is ignored" lines (this machine's extra package
+    indexes) say nothing about a failure."""
     try:
-        text = path.read_text(errors="replace")
+        with open(path, "rb") as log:
+            log.seek(start)
+            text = log.read().decode(errors="replace")
     except OSError:
         return ""
     useful = [line.strip() for line in text.splitlines()
@@ -146,13 +149,14 @@ def run_peer_email(db: str, messages: int, log_path: Path, *, calibrate: Any = N
             with open(log_path, "a", encoding="utf-8") as log:
                 log.write(f"\n$ DB={db} {' '.join(command)}\n")
                 log.flush()
+                start = log.tell()
                 done = subprocess.run(  # noqa: S603 - the peer's own scripts, by path
                     command, cwd=peer_dir, env=env, stdout=subprocess.PIPE, stderr=log,
                     text=True, timeout=timeout, check=False,
                 )
                 log.write(done.stdout)
             if done.returncode != 0:
-                why = _log_tail(log_path)
+                why = _log_tail(log_path, start)
                 raise RuntimeError(f"exited with status {done.returncode}"
                                    + (f": {why}" if why else ""))
         result.update(parse_peer_email(done.stdout), ok=True)
