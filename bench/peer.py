@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -116,6 +117,13 @@ def _log_tail(path: Path, start: int, lines: int = 2) -> str:
     return " | ".join(useful[-lines:])
 
 
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's finished children and theirs: the
+    peer's email_bench.py and the `manage.py get_email` it waits for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_peer_email(db: str, messages: int, log_path: Path, *, calibrate: Any = None,
                    peer_dir: Path | None = None, root: Path | None = None) -> dict[str, Any]:
     """django-helpdesk's e-mail ingestion on `db`, measured now: its setup.sh (installs it
@@ -146,6 +154,7 @@ def run_peer_email(db: str, messages: int, log_path: Path, *, calibrate: Any = N
         for step, command, timeout in steps:
             if step == "email_bench.py" and calibrate is not None:
                 result["calib_ms"] = calibrate()
+            cpu0 = _children_cpu_s()
             with open(log_path, "a", encoding="utf-8") as log:
                 log.write(f"\n$ DB={db} {' '.join(command)}\n")
                 log.flush()
@@ -161,6 +170,10 @@ def run_peer_email(db: str, messages: int, log_path: Path, *, calibrate: Any = N
                                    + (f": {why}" if why else ""))
         result.update(parse_peer_email(done.stdout), ok=True)
         result["load"] = round(os.getloadavg()[0], 2)
+        # Wall time on a shared machine says little: what its processes used, per message.
+        cpu = _children_cpu_s() - cpu0
+        result["cpu_s"] = round(cpu, 2)
+        result["cpu_ms_per_message"] = round(cpu * 1000 / max(result["messages"], 1), 2)
     except subprocess.TimeoutExpired as exc:
         result["error"] = f"{step} did not finish within {exc.timeout:g} s"
     except (OSError, RuntimeError, ValueError) as exc:
@@ -194,7 +207,9 @@ def peer_note(row: dict[str, Any]) -> str:
         return (f"{row['db']} vs peer: django-helpdesk 2.6.1 `get_email`, "
                 f"{peer['messages']:,} messages from a local folder in one process, Django "
                 f"start-up included (measured in this run: {peer['per_s']:g} msg/s); "
-                f"{peer['check']}; calib {peer.get('calib_ms')} ms, load "
+                f"{peer['check']}; {peer.get('cpu_ms_per_message')} ms CPU per message "
+                "(email_bench.py writing the messages and its get_email, both Django "
+                f"start-ups included); calib {peer.get('calib_ms')} ms, load "
                 f"{peer.get('load')}")
     fallback = (f"issue 4's {PEER_PER_S:g} msg/s for django-helpdesk 2.6.1, measured once on "
                 "another machine, not in this run")
