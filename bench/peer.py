@@ -168,6 +168,10 @@ def run_peer_email(db: str, messages: int, log_path: Path, *, calibrate: Any = N
                 why = _log_tail(log_path, start)
                 raise RuntimeError(f"exited with status {done.returncode}"
                                    + (f": {why}" if why else ""))
+            counted = re.search(r"tickets=(\d+)", done.stdout)
+            if step.startswith("seed.py") and counted:
+                # Its database's size: issue 4's 86/s was measured with 100,000 tickets in.
+                result["tickets_before"] = int(counted[1])
         result.update(parse_peer_email(done.stdout), ok=True)
         result["load"] = round(os.getloadavg()[0], 2)
         # Wall time on a shared machine says little: what its processes used, per message.
@@ -204,9 +208,11 @@ def peer_note(row: dict[str, Any]) -> str:
     """Where the row's "vs peer" figure comes from, in words."""
     peer = row.get("peer")
     if row.get("peer_measured") and peer:
+        held = peer.get("tickets_before")
         return (f"{row['db']} vs peer: django-helpdesk 2.6.1 `get_email`, "
                 f"{peer['messages']:,} messages from a local folder in one process, Django "
-                f"start-up included (measured in this run: {peer['per_s']:g} msg/s); "
+                f"start-up included, {'?' if held is None else f'{held:,}'} tickets in its "
+                f"database before (measured in this run: {peer['per_s']:g} msg/s); "
                 f"{peer['check']}; {peer.get('cpu_ms_per_message')} ms CPU per message "
                 "(email_bench.py writing the messages and its get_email, both Django "
                 f"start-ups included); calib {peer.get('calib_ms')} ms, load "

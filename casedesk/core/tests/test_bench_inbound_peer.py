@@ -66,7 +66,8 @@ def test_output_without_a_result_line_is_refused() -> None:
 
 
 def test_a_measured_peer_is_the_ratio_and_is_said(capsys: pytest.CaptureFixture[str]) -> None:
-    peer = {**parse_peer_email(OUTPUT), "ok": True, "calib_ms": 63.0, "load": 1.2}
+    peer = {**parse_peer_email(OUTPUT), "ok": True, "calib_ms": 63.0, "load": 1.2,
+            "tickets_before": 100_000}
 
     lines = table([a_row(peer)]).splitlines()
     report([a_row(peer)])
@@ -77,7 +78,7 @@ def test_a_measured_peer_is_the_ratio_and_is_said(capsys: pytest.CaptureFixture[
     peer_line = [line for line in lines if "peer: django-helpdesk get_email" in line][0]
     assert "120.0" in peer_line and "63.0" in peer_line
     assert "calib ms" in lines[0]
-    assert "(measured in this run: 120 msg/s)" in out
+    assert "100,000 tickets in its database before (measured in this run: 120 msg/s)" in out
     assert "another machine" not in out
 
 
