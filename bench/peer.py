@@ -215,7 +215,10 @@ def peer_note(row: dict[str, Any]) -> str:
                 f"database before (measured in this run: {peer['per_s']:g} msg/s); "
                 f"{peer['check']}; {peer.get('cpu_ms_per_message')} ms CPU per message "
                 "(email_bench.py writing the messages and its get_email, both Django "
-                f"start-ups included); calib {peer.get('calib_ms')} ms, load "
+                "start-ups included"
+                + ("; its PostgreSQL server's CPU not counted" if row["db"] == "postgres"
+                   else "")
+                + f"); calib {peer.get('calib_ms')} ms, load "
                 f"{peer.get('load')}")
     fallback = (f"issue 4's {PEER_PER_S:g} msg/s for django-helpdesk 2.6.1, measured once on "
                 "another machine, not in this run")
