@@ -209,17 +209,23 @@ def peer_note(row: dict[str, Any]) -> str:
     peer = row.get("peer")
     if row.get("peer_measured") and peer:
         held = peer.get("tickets_before")
-        return (f"{row['db']} vs peer: django-helpdesk 2.6.1 `get_email`, "
+        note = (f"{row['db']} vs peer: django-helpdesk 2.6.1 `get_email`, "
                 f"{peer['messages']:,} messages from a local folder in one process, Django "
                 f"start-up included, {'?' if held is None else f'{held:,}'} tickets in its "
                 f"database before (measured in this run: {peer['per_s']:g} msg/s); "
-                f"{peer['check']}; {peer.get('cpu_ms_per_message')} ms CPU per message "
-                "(email_bench.py writing the messages and its get_email, both Django "
-                "start-ups included"
+                f"{peer['check']}; calib {peer.get('calib_ms')} ms, load {peer.get('load')}")
+        theirs = peer.get("cpu_ms_per_message")
+        if not theirs:
+            return note
+        ours = [row[key].get("total_cpu_ms_per_message") for key in ("drain", "import_drain")]
+        ratios = " / ".join(f"{theirs / mine:.1f}x" if mine else "-" for mine in ours)
+        return (note + f"\n      CPU per message (moves less with the neighbours than wall "
+                f"time): the peer {theirs} ms (email_bench.py writing the messages and its "
+                "get_email, both Django start-ups included"
                 + ("; its PostgreSQL server's CPU not counted" if row["db"] == "postgres"
                    else "")
-                + f"); calib {peer.get('calib_ms')} ms, load "
-                f"{peer.get('load')}")
+                + f"), ours {' / '.join(str(m) for m in ours)} ms after SMTP / import: "
+                f"{ratios} less")
     fallback = (f"issue 4's {PEER_PER_S:g} msg/s for django-helpdesk 2.6.1, measured once on "
                 "another machine, not in this run")
     if peer:

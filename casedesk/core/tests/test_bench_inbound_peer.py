@@ -23,7 +23,8 @@ OUTPUT = (
 def drained(per_s: float) -> dict[str, Any]:
     return {"processed": 2000, "per_s": per_s, "seconds": 2000 / per_s, "cpu_s": 3.0,
             "counts": {"processed": 2000}, "rss_start_mb": 50.0, "rss_mark_mb": 60.0,
-            "rss_mark_at": 400, "rss_end_mb": 61.0, "calib_ms": 61.5}
+            "rss_mark_at": 400, "rss_end_mb": 61.0, "calib_ms": 61.5,
+            "total_cpu_ms_per_message": 2.0}
 
 
 def a_row(peer: dict[str, Any] | None) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def test_output_without_a_result_line_is_refused() -> None:
 
 def test_a_measured_peer_is_the_ratio_and_is_said(capsys: pytest.CaptureFixture[str]) -> None:
     peer = {**parse_peer_email(OUTPUT), "ok": True, "calib_ms": 63.0, "load": 1.2,
-            "tickets_before": 100_000}
+            "tickets_before": 100_000, "cpu_ms_per_message": 12.0}
 
     lines = table([a_row(peer)]).splitlines()
     report([a_row(peer)])
@@ -79,6 +80,7 @@ def test_a_measured_peer_is_the_ratio_and_is_said(capsys: pytest.CaptureFixture[
     assert "120.0" in peer_line and "63.0" in peer_line
     assert "calib ms" in lines[0]
     assert "100,000 tickets in its database before (measured in this run: 120 msg/s)" in out
+    assert "the peer 12.0 ms" in out and "ours 2.0 / 2.0 ms after SMTP / import: 6.0x / 6.0x" in out
     assert "another machine" not in out
 
 
