@@ -330,8 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_inbound:
         # Issue 4's inbound mail: its own databases and messages (bench/inbound.py).
         from bench.inbound import run as run_inbound
+        from bench.peer import PEER_MESSAGES
 
-        received = run_inbound(dbs, args.inbound_messages, keep=args.keep, out=out)
+        # PEER=1: the peer's e-mail ingestion too, so "vs peer" is measured in this run.
+        received = run_inbound(dbs, args.inbound_messages, keep=args.keep, out=out,
+                               peer_messages=PEER_MESSAGES if os.environ.get("PEER") == "1"
+                               else None)
         failed = failed or len(received) != len(dbs)
     if not args.no_api:
         # Issue 7's REST API: create-case and GET case against a real server (bench/api.py).
