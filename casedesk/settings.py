@@ -333,6 +333,9 @@ CASEDESK_MAX_MESSAGE_BYTES = env_int("CASEDESK_MAX_MESSAGE_BYTES", 25 * 1024 * 1
 # imaps://user:password@host/FOLDER?processed=FOLDER URLs; none by default.
 CASEDESK_IMAP_URL = env_str("CASEDESK_IMAP_URL", "")
 CASEDESK_IMAP_SECONDS = env_int("CASEDESK_IMAP_SECONDS", 60, minimum=5)
+# Stored mail is parsed in a second process per worker while the worker stores the
+# previous chunk (casedesk.mail.parse_process): one more process's memory for a second core.
+CASEDESK_INBOUND_PARSE_PROCESS = env_bool("CASEDESK_INBOUND_PARSE_PROCESS", True)
 
 # Inbound mail threading (casedesk.mail.ingest): a customer's email reply reopens a case
 # resolved less than CASEDESK_REOPEN_DAYS ago, else opens a new case linked to the old one;

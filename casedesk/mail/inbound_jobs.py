@@ -13,7 +13,6 @@ admin's "Process again" puts it back in the queue.
 from __future__ import annotations
 
 import logging
-import traceback
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +25,9 @@ from casedesk.core.files import removed_on_failure
 from casedesk.core.lease import lease
 from casedesk.core.models import SiteConfiguration
 from casedesk.core.prepared import prepared_statements
+from casedesk.mail import parse_process
 from casedesk.mail.models import InboundMessage
+from casedesk.mail.parse_process import ParseFailure, describe
 
 log = logging.getLogger(__name__)
 
@@ -71,20 +72,6 @@ def claim(inbound_id: int, now: datetime) -> bool:
     return InboundMessage.objects.filter(due(now), pk=inbound_id).update(
         status=Status.PROCESSING, next_attempt_at=now + lease(),
     ) == 1
-
-
-def describe(exc: BaseException) -> str:
-    """The error as an admin reads it: the exception, then where it was raised."""
-    where = "".join(traceback.format_exception(exc)[-6:])
-    return f"{type(exc).__name__}: {exc}\n\n{where}"[:10000]
-
-
-def parse(raw: bytes) -> Any:
-    # Imported here, like ingest below: parsing and threading are modules of their own
-    # that this queue (and the listener, which imports the model) must not need to load.
-    from casedesk.mail.parse import parse_message
-
-    return parse_message(raw)
 
 
 def ingest(parsed: Any, inbound_id: int) -> Any:
@@ -137,34 +124,44 @@ def process_claimed(ids: list[int], claimed_until: datetime | None = None) -> li
     lease ran out and that another worker claimed since is skipped, not ingested twice.
 
     Every message is parsed first, outside any transaction (on SQLite a transaction holds
-    the one write lock). Then the whole batch is ingested in ONE transaction (on
-    PostgreSQL under batch_lock), without a savepoint per message: one commit per batch
-    instead of per message, and no SAVEPOINT and RELEASE around each (two of a reply's
-    dozen statements). Should any of it fail (a message that cannot be ingested, the
-    connection lost, a failed commit, a deadlock), nothing of it was committed: the
-    messages are processed again one by one, each in a transaction of its own where a
-    failure quarantines that message only, so one message cannot hold back the others.
+    the one write lock); one that cannot be parsed is quarantined. Then the whole batch
+    is ingested in ONE transaction (on PostgreSQL under batch_lock), without a savepoint
+    per message: one commit per batch instead of per message, and no SAVEPOINT and
+    RELEASE around each (two of a reply's dozen statements). Should any of it fail (a
+    message that cannot be ingested, the connection lost, a failed commit, a deadlock),
+    nothing of it was committed: the messages are processed again one by one, each in a
+    transaction of its own where a failure quarantines that message only, so one message
+    cannot hold back the others.
     """
-    rows = {
-        pk: (bytes(raw), attempts)
-        for pk, raw, attempts in InboundMessage.objects.filter(pk__in=ids)
-        .values_list("pk", "raw", "attempts")
-    }
+    rows = read_claimed(ids)
+    parsed = parse_process.parse_each([raw for raw, _ in rows.values()])
+    return finish_claimed(ids, rows, parsed, claimed_until)
+
+
+def read_claimed(ids: list[int]) -> dict[int, tuple[bytes, int]]:
+    """The raw bytes and attempts so far of the claimed messages still there, in the
+    order of `ids` (one an admin deleted meanwhile is missing)."""
+    found = {pk: (bytes(raw), attempts) for pk, raw, attempts in
+             InboundMessage.objects.filter(pk__in=ids).values_list("pk", "raw", "attempts")}
+    return {pk: found[pk] for pk in ids if pk in found}
+
+
+def finish_claimed(ids: list[int], rows: dict[int, tuple[bytes, int]], parsed: list[Any],
+                   claimed_until: datetime | None) -> list[str]:
+    """The rest of process_claimed once `rows` are parsed (`parsed`, in their order): a
+    message whose parse failed is quarantined, the others are ingested; a message
+    deleted meanwhile is "skipped"."""
     work: list[tuple[int, int, Any]] = []
     statuses: dict[int, str] = {}
-    for pk in ids:
-        if pk not in rows:  # deleted by an admin meanwhile
-            statuses[pk] = "skipped"
-            continue
-        raw, attempts = rows.pop(pk)
-        try:
-            work.append((pk, attempts + 1, parse(raw)))
-        except Exception as exc:  # noqa: BLE001 - parse_message does not raise; MemoryError may
-            quarantine(pk, attempts + 1, exc)
+    for (pk, (_raw, attempts)), mail in zip(rows.items(), parsed, strict=True):
+        if isinstance(mail, ParseFailure):
+            quarantine(pk, attempts + 1, mail)
             statuses[pk] = Status.QUARANTINED
+        else:
+            work.append((pk, attempts + 1, mail))
     with SiteConfiguration.held():
         statuses.update(_ingest_claimed(work, claimed_until))
-    return [statuses[pk] for pk in ids]
+    return [statuses.get(pk, "skipped") for pk in ids]
 
 
 def _ingest_claimed(work: list[tuple[int, int, Any]],
@@ -307,16 +304,28 @@ def record_outcome(inbound_id: int, *, status: str, result: str, attempts: int, 
         return bool(cursor.rowcount == 1)
 
 
-def quarantine(inbound_id: int, attempts: int, exc: BaseException) -> None:
-    log.warning("Inbound mail %s quarantined: %s: %s", inbound_id, type(exc).__name__, exc)
+def quarantine(inbound_id: int, attempts: int, exc: BaseException | ParseFailure) -> None:
+    """A message that cannot be handled, with its error, for an admin (a ParseFailure's
+    was written in the process where parsing raised)."""
+    if isinstance(exc, ParseFailure):
+        summary, error = exc.summary, exc.error
+    else:
+        summary, error = f"{type(exc).__name__}: {exc}", describe(exc)
+    log.warning("Inbound mail %s quarantined: %s", inbound_id, summary)
     InboundMessage.objects.filter(pk=inbound_id).update(
-        status=Status.QUARANTINED, error=describe(exc), attempts=attempts, reason="",
+        status=Status.QUARANTINED, error=error, attempts=attempts, reason="",
         processed_at=timezone.now(),
     )
 
 
 def process_due(now: datetime | None = None, limit: int = BATCH) -> dict[str, int]:
-    """Process every message that is due, oldest first, up to `limit`. Returns counts."""
+    """Process every message that is due, oldest first, up to `limit`. Returns counts.
+
+    The batch goes through in chunks (process_claimed each), and while one chunk is
+    ingested here, the next one is parsed in the parse process (casedesk.mail.parse_process),
+    on another core: the first chunk is parsed here while the second is parsed there. A
+    chunk whose parse process died is parsed here instead; with the parse process off, each
+    chunk is read and parsed here just before it is ingested."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
     size = (TRANSACTION_MESSAGES_POSTGRES if connection.vendor == "postgresql"
@@ -324,9 +333,18 @@ def process_due(now: datetime | None = None, limit: int = BATCH) -> dict[str, in
     # Every message runs the same statements: prepared once (casedesk.core.prepared).
     with prepared_statements():
         ids = claim_batch(now, limit)
-        for start in range(0, len(ids), size):
-            for status in process_claimed(ids[start:start + size],
-                                          claimed_until=now + lease()):
+        chunks = [ids[start:start + size] for start in range(0, len(ids), size)]
+        ahead: tuple[dict[int, tuple[bytes, int]], parse_process.Job | None] | None = None
+        for k, chunk in enumerate(chunks):
+            rows, job = ahead if ahead is not None else (read_claimed(chunk), None)
+            ahead = None
+            if k + 1 < len(chunks) and parse_process.wanted():
+                following = read_claimed(chunks[k + 1])
+                ahead = (following,
+                         parse_process.submit([raw for raw, _ in following.values()]))
+            parsed = (parse_process.result(job) if job is not None
+                      else parse_process.parse_each([raw for raw, _ in rows.values()]))
+            for status in finish_claimed(chunk, rows, parsed, claimed_until=now + lease()):
                 counts[status] = counts.get(status, 0) + 1
     return counts
 
