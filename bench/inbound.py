@@ -19,14 +19,16 @@ Per database, in a fresh data directory (and PostgreSQL database, dropped afterw
 4. Processing: in a separate process (--workers N: N processes at once, each claiming
    its own batches), casedesk.mail.inbound_jobs.process_due, batch after batch until
    nothing is due: messages per second through parsing, threading and storing, CPU
-   milliseconds per message (of the processing processes and, on PostgreSQL, of their
-   server backends; with the rate one core would reach at that cost and the load average,
-   as wall time on a shared machine says little), and that process's memory once 20% of
-   the messages were done and at the end. Memory must not grow with the number of
-   messages, so the table shows Python's resident heap: anonymous memory minus SQLite's
-   own allocations (its page cache, which fills up to cache_size, 64 MB, as the database
-   grows, then stays); the details add SQLite's cache, the file-backed pages (SQLite's
-   mmap of the database) and the peak RSS.
+   milliseconds per message (of the processing processes with their parse processes,
+   casedesk.mail.parse_process, and, on PostgreSQL, of their server backends; with the
+   rate one core would reach at that cost and the load average, as wall time on a shared
+   machine says little), and that process's memory once 20% of the messages were done
+   and at the end. Memory must not grow with the number of messages, so the table shows
+   Python's resident heap: anonymous memory minus SQLite's own allocations (its page
+   cache, which fills up to cache_size, 64 MB, as the database grows, then stays); the
+   details add SQLite's cache, the file-backed pages (SQLite's mmap of the database), the
+   peak RSS, and the memory of the processing process's children (its parse process, and
+   multiprocessing's resource tracker).
 5. Import: a fresh database prepared the same way, the same generator (same seed; the
    replies point at this database's acknowledgements), written to an mbox, stored by
    `casedesk mail-import` (process start-up included), then processed as in 4.
@@ -141,44 +143,88 @@ def _sqlite_heap_mb() -> float | None:
         return None
 
 
-def _memory() -> dict[str, float | None]:
-    """Resident memory now, split: what Python holds (anonymous memory minus SQLite's
-    heap: the figure that must not grow with the number of messages), SQLite's page cache
-    (bounded by cache_size), and file-backed pages (on SQLite, the database its mmap has
-    touched, which grow with the file, not with the heap)."""
+def _status(pid: int | str = "self") -> dict[str, float]:
+    """A process's resident memory in MB (VmRSS, its peak VmHWM, RssAnon, RssFile), from
+    /proc."""
     found: dict[str, float] = {}
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key in ("RssAnon", "RssFile"):
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
                 found[key] = round(int(value.split()[0]) / 1024, 1)
     except OSError:
         pass
+    return found
+
+
+def _children() -> dict[int, str]:
+    """This process's child processes (the inbound parse process, casedesk.mail.
+    parse_process, and multiprocessing's resource tracker) by pid: what each runs."""
+    me, found = str(os.getpid()), {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().rpartition(")")[2].split()[1] != me:
+                continue
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue
+        found[int(stat.parent.name)] = ("resource tracker" if "resource_tracker" in cmdline
+                                        else "parse process" if "multiprocessing" in cmdline
+                                        else cmdline[:60])
+    return found
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process on this machine has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _memory() -> dict[str, Any]:
+    """Resident memory now, split: what Python holds (anonymous memory minus SQLite's
+    heap: the figure that must not grow with the number of messages), SQLite's page cache
+    (bounded by cache_size), and file-backed pages (on SQLite, the database its mmap has
+    touched, which grow with the file, not with the heap); and each child process's
+    (the parse process), which the worker's memory does not include."""
+    found = _status()
     anon, sqlite = found.get("RssAnon"), _sqlite_heap_mb()
     python = round(anon - (sqlite or 0), 1) if anon is not None else None
+    children: list[dict[str, Any]] = [
+        {"pid": pid, "what": what, "rss_mb": status.get("VmRSS"),
+         "anon_mb": status.get("RssAnon"), "peak_mb": status.get("VmHWM")}
+        for pid, what in sorted(_children().items()) if (status := _status(pid))
+    ]
     return {"python_mb": python, "sqlite_cache_mb": sqlite, "anon_mb": anon,
-            "file_mb": found.get("RssFile")}
+            "file_mb": found.get("RssFile"), "children": children,
+            "children_rss_mb": round(sum(c["rss_mb"] or 0.0 for c in children), 1)}
 
 
 def memory_text(memory: dict[str, Any] | None) -> str:
     if not memory:
         return "-"
-    return (f"{memory.get('python_mb')} MB Python + {memory.get('sqlite_cache_mb')} MB "
+    text = (f"{memory.get('python_mb')} MB Python + {memory.get('sqlite_cache_mb')} MB "
             f"SQLite cache (anonymous), {memory.get('file_mb')} MB file-backed")
+    for child in memory.get("children") or []:
+        text += (f"; + {child['what']} {child['rss_mb']} MB resident "
+                 f"({child['anon_mb']} MB anonymous, peak {child.get('peak_mb')} MB)")
+    return text
 
 
 def _server_cpu_s(pid: int | None) -> float:
     """CPU seconds (user + system) used so far by the PostgreSQL backend serving this
     process's connection (same machine, read from /proc); 0 when there is none (SQLite,
     which runs inside this process and is counted in its own CPU time)."""
-    if pid is None:
-        return 0.0
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0 if pid is None else _cpu_s(pid)
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's children: those ended and waited for (a parse process
+    shut down or replaced), and those still running (multiprocessing's resource tracker)."""
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ended.ru_utime + ended.ru_stime + sum(_cpu_s(pid) for pid in _children())
 
 
 def _backend_pid() -> int | None:
@@ -191,13 +237,16 @@ def _backend_pid() -> int | None:
         return int(cursor.fetchone()[0])
 
 
-def cpu_figures(done: int, client_s: float, server_s: float) -> dict[str, Any]:
-    """CPU per message of every process involved (this one, and its PostgreSQL backend),
-    and the rate one core would reach at that cost: unlike wall time, barely moved by the
-    other programs sharing the machine."""
+def cpu_figures(done: int, client_s: float, server_s: float,
+                parse_s: float = 0.0) -> dict[str, Any]:
+    """CPU per message of every process involved (this one with its parse process, whose
+    CPU `client_s` includes and `parse_s` is, and its PostgreSQL backend), and the rate
+    one core would reach at that cost: unlike wall time, barely moved by the other
+    programs sharing the machine."""
     total = client_s + server_s
     per_message = total * 1000 / done if done else None
     return {"cpu_s": round(client_s, 2), "server_cpu_s": round(server_s, 2),
+            "parse_process_cpu_s": round(parse_s, 2),
             "cpu_ms_per_message": round(client_s * 1000 / done, 2) if done else None,
             "total_cpu_ms_per_message": round(per_message, 2) if per_message else None,
             "one_core_per_s": round(1000 / per_message, 1) if per_message else None}
@@ -217,6 +266,7 @@ def drain(mark: int) -> dict[str, Any]:
     calib = calibration_ms()
     done, rss_mark, memory_mark = 0, None, None
     counts: dict[str, int] = {}
+    children0 = _children_cpu_s()
     cpu0, t0, started = time.process_time(), time.perf_counter(), time.time()
     while True:
         batch = process_due()
@@ -230,12 +280,23 @@ def drain(mark: int) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     server = _server_cpu_s(backend) - server0
+    memory_end = _memory()
+    # The parse process (CASEDESK_INBOUND_PARSE_PROCESS) parses beside this one: its CPU
+    # is the messages' too, read once it has ended and been waited for.
+    try:
+        from casedesk.mail.parse_process import shutdown
+    except ImportError:  # a casedesk without it
+        pass
+    else:
+        shutdown()
+    parse = _children_cpu_s() - children0
     return {"processed": done, "seconds": round(seconds, 2),
             "per_s": round(done / seconds, 1) if seconds else 0.0,
-            **cpu_figures(done, cpu, server), "load": os.getloadavg()[0], "calib_ms": calib,
+            **cpu_figures(done, cpu + parse, server, parse), "load": os.getloadavg()[0],
+            "calib_ms": calib,
             "counts": counts, "started": started, "ended": time.time(),
             "rss_start_mb": rss_start, "rss_mark_mb": rss_mark, "rss_mark_at": mark,
-            "rss_end_mb": _rss_mb(), "memory_mark": memory_mark, "memory_end": _memory()}
+            "rss_end_mb": _rss_mb(), "memory_mark": memory_mark, "memory_end": memory_end}
 
 
 def drain_parallel(target: Any, mark: int, workers: int) -> dict[str, Any]:
@@ -264,6 +325,7 @@ def drain_parallel(target: Any, mark: int, workers: int) -> dict[str, Any]:
     seconds = max(p["ended"] for p in parts) - min(p["started"] for p in parts)
     cpu = sum(p["cpu_s"] for p in parts)
     server = sum(p.get("server_cpu_s", 0.0) for p in parts)
+    parse = sum(p.get("parse_process_cpu_s", 0.0) for p in parts)
     counts: dict[str, int] = {}
     for part in parts:
         for key, value in part["counts"].items():
@@ -271,7 +333,8 @@ def drain_parallel(target: Any, mark: int, workers: int) -> dict[str, Any]:
     biggest = max(parts, key=lambda p: p["rss_end_mb"])
     return {**biggest, "workers": workers, "processed": done, "seconds": round(seconds, 2),
             "per_s": round(done / seconds, 1) if seconds else 0.0,
-            **cpu_figures(done, cpu, server), "load": max(p.get("load", 0) for p in parts),
+            **cpu_figures(done, cpu, server, parse),
+            "load": max(p.get("load", 0) for p in parts),
             "counts": counts, "per_worker": [p["processed"] for p in parts]}
 
 
@@ -518,7 +581,8 @@ def report(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         for label, d in [("after SMTP", r["drain"]), ("after import", r["import_drain"])]:
             print(f"   {r['db']} {label}: {d['processed']:,} in {d['seconds']} s "
-                  f"({d['cpu_s']} s CPU in the processing process), {d['counts']}; peak RSS "
+                  f"({d['cpu_s']} s CPU in the processing process and its parse process), "
+                  f"{d['counts']}; peak RSS "
                   f"{d['rss_start_mb']} MB at start, {d['rss_mark_mb']} MB at "
                   f"{d['rss_mark_at']:,} messages, {d['rss_end_mb']} MB at {d['processed']:,}"
                   f"; {d.get('workers', 1)} worker(s)\n      CPU per message: "
@@ -526,7 +590,9 @@ def report(rows: list[dict[str, Any]]) -> None:
                   f"{d.get('server_cpu_s', 0) * 1000 / max(d['processed'], 1):.2f} ms in "
                   f"PostgreSQL = {d.get('total_cpu_ms_per_message')} ms, so "
                   f"{d.get('one_core_per_s')} messages/s on one core (target "
-                  f"{TARGET_PER_S:g}: <= {1000 / TARGET_PER_S:.1f} ms); load average "
+                  f"{TARGET_PER_S:g}: <= {1000 / TARGET_PER_S:.1f} ms; casedesk's includes "
+                  f"{d.get('parse_process_cpu_s', 0) * 1000 / max(d['processed'], 1):.2f} ms "
+                  "in the parse process); load average "
                   f"{d.get('load', 0):.1f} at the end\n      resident at {d['rss_mark_at']:,}: "
                   f"{memory_text(d.get('memory_mark'))}; at the end: "
                   f"{memory_text(d.get('memory_end'))}")

@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -87,7 +88,9 @@ def parse_each(raws: list[bytes], parse: Callable[[bytes], Any] | None = None,
 def _child_start() -> None:
     """The child's initializer: settings without a settings module (no DATABASES: no
     connection can be opened), and an exit when the worker is gone, so that a worker
-    killed outright leaves no child behind (its pipe stays open in the child)."""
+    killed outright leaves no child behind (its pipe stays open in the child). Ctrl-C in a
+    terminal reaches the whole process group: the worker stops, and stops the child."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not settings.configured:
         settings.configure()
     parent = multiprocessing.parent_process()
