@@ -12,6 +12,7 @@ from casedesk.mail.parse import ParsedMail, parse_message
 # A message carrying this header fails to parse, or kills the process parsing it.
 FAIL = b"X-Test-Parse: fail"
 DIE = b"X-Test-Parse: die"
+CONNECT = b"X-Test-Parse: connect"
 
 
 def failing(raw: bytes) -> ParsedMail:
@@ -26,4 +27,14 @@ def dying(raw: bytes) -> ParsedMail:
     process out of memory); in the worker it parses."""
     if DIE in raw and multiprocessing.parent_process() is not None:
         os.kill(os.getpid(), signal.SIGKILL)
+    return parse_message(raw)
+
+
+def connecting(raw: bytes) -> ParsedMail:
+    """parse_message, but a marked message first opens a database connection (which the
+    parse process has no settings for: it raises there)."""
+    if CONNECT in raw:
+        from django.db import connection
+
+        connection.ensure_connection()
     return parse_message(raw)

@@ -225,6 +225,29 @@ def test_a_message_whose_parse_raises_in_the_parse_process_is_quarantined_alone(
     assert_handled(case, kinds, counts)
 
 
+def test_the_parse_process_cannot_open_a_database_connection(
+    db: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a parser that opens a database connection on marked messages, and a batch
+    # whose second chunk (parsed in the parse process) holds one
+    monkeypatch.setattr(parse_process, "parser", faulty_parse.connecting)
+    case, kinds = a_batch()
+    bad = store(new_case(999, faulty_parse.CONNECT + b"\r\n"))
+    InboundMessage.objects.filter(pk=bad.pk).update(
+        next_attempt_at=InboundMessage.objects.get(pk=sorted(kinds)[chunk_size() + 1])
+        .next_attempt_at)
+    running_child()
+
+    # When the queue is drained, the parse process has no database to connect to: the
+    # message is quarantined with that error, and the others are handled
+    counts = process_due()
+    bad.refresh_from_db()
+    assert bad.status == "quarantined"
+    assert bad.error.startswith("ImproperlyConfigured: settings.DATABASES is improperly")
+    assert counts.pop("quarantined") == 1
+    assert_handled(case, kinds, counts)
+
+
 def test_a_killed_parse_process_loses_nothing(
     db: Any, fresh_child: None, caplog: pytest.LogCaptureFixture,
 ) -> None:
