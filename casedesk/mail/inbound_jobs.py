@@ -339,6 +339,9 @@ def process_due(now: datetime | None = None, limit: int = BATCH) -> dict[str, in
             rows, job = ahead if ahead is not None else (read_claimed(chunk), None)
             ahead = None
             if k + 1 < len(chunks) and parse_process.wanted():
+                # Read before this chunk is ingested: a message deleted or re-claimed by
+                # another worker meanwhile is caught by record_outcome's claim check, as
+                # one changed while its chunk is parsed always was.
                 following = read_claimed(chunks[k + 1])
                 ahead = (following,
                          parse_process.submit([raw for raw, _ in following.values()]))

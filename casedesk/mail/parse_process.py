@@ -43,7 +43,8 @@ PARSE_SETTINGS = ("CASEDESK_MAX_ATTACHMENTS",)
 MAX_RESTARTS = 3
 
 # What a chunk is parsed with, sent to the child by reference (a module-level function
-# the child can import without Django's app registry); None: casedesk.mail.parse.
+# the child can import without Django's app registry); None: casedesk.mail.parse's
+# parse_message. Tests set a parser that fails on marked messages.
 parser: Callable[[bytes], Any] | None = None
 
 
