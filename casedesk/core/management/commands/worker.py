@@ -17,13 +17,18 @@ this worker's lease on its job fresh and puts back the jobs of workers whose lea
 from __future__ import annotations
 
 import logging
+import signal
 from argparse import ArgumentParser
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils.crypto import get_random_string
 from django_tasks_db.compat import TASKS_LOGGER
+from django_tasks_db.management.commands import db_worker
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from psycopg.pq import TransactionStatus
 
 from casedesk.core.lease import Heartbeat
 from casedesk.core.schedule import Scheduler
@@ -39,6 +44,23 @@ def process_worker_id(given: str) -> str:
     --worker-id after dying mid-job must not look like the dead one still alive, or the dead
     one's job would never be handed on."""
     return f"{given[:55]}-{get_random_string(8)}"
+
+
+class Worker(db_worker.Worker):
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        """db_worker's, except while a statement is on its way between here and
+        PostgreSQL: db_worker exits at once when no job is running (it is usually asleep
+        between polls), and the SystemExit then raised inside psycopg's wait left the
+        connection mid-command (a COMMIT half sent), so the exit itself failed and the
+        worker ended with status 1 instead of 0. Then the worker stops after that poll,
+        as it stops after a job."""
+        if self.running and not self.running_task and _mid_statement():
+            logging.getLogger(__name__).warning(
+                "Received %s - stopping after this poll", signal.strsignal(signum),
+            )
+            self.running = False
+            return
+        super().shutdown(signum, frame)
 
 
 class Command(DbWorkerCommand):
@@ -64,9 +86,12 @@ class Command(DbWorkerCommand):
             heartbeat.start()
         if loop is not None:
             loop.start()
+        # db_worker's handle makes its Worker by the module's name for it: ours instead.
+        original, db_worker.Worker = db_worker.Worker, Worker  # type: ignore[misc]
         try:
             super().handle(*args, **options)
         finally:
+            db_worker.Worker = original  # type: ignore[misc]
             if loop is not None:
                 loop.stop()
                 loop.thread.join(timeout=5)
@@ -79,3 +104,10 @@ class Command(DbWorkerCommand):
             # db_worker logs two lines for every job at the default verbosity, which buries
             # `casedesk serve`'s own messages; failed jobs are still logged (as errors).
             logging.getLogger(TASKS_LOGGER).setLevel(logging.WARNING)
+
+
+def _mid_statement() -> bool:
+    """The main thread's PostgreSQL connection has a statement under way (SQLite's calls
+    are never interrupted: Python runs a signal handler between two of them)."""
+    raw = connection.connection if connection.vendor == "postgresql" else None
+    return raw is not None and raw.info.transaction_status == TransactionStatus.ACTIVE
