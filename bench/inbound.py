@@ -50,12 +50,9 @@ bench/results/<UTC time>-inbound.jsonl.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import ctypes.util
 import json
 import mailbox
 import os
-import resource
 import smtplib
 import socket
 import statistics
@@ -68,6 +65,15 @@ from typing import Any
 
 from bench.desk import calibration_ms
 from bench.inbound_mail import SUPPORT, WORDS, Mix, generate
+from bench.inbound_measure import (
+    backend_pid,
+    children_cpu_s,
+    cpu_figures,
+    memory_text,
+    resident_memory,
+    rss_mb,
+    server_cpu_s,
+)
 from bench.peer import PEER_MESSAGES, PEER_PER_S, measure_peer_email, peer_note
 
 TARGET_PER_S = 500.0
@@ -126,132 +132,6 @@ def prepare() -> dict[str, Any]:
     return {"contacts": [c.email for c in contacts], "cases": cases}
 
 
-def _rss_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def _sqlite_heap_mb() -> float | None:
-    """SQLite's own allocations in this process (sqlite3_memory_used): mostly its page
-    cache, which fills up to the connection's cache_size (64 MB in casedesk's settings)
-    as the database grows, then stays. None when the library cannot be asked."""
-    try:
-        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
-        lib.sqlite3_memory_used.restype = ctypes.c_int64
-        return round(lib.sqlite3_memory_used() / 1024 / 1024, 1)
-    except (OSError, AttributeError):
-        return None
-
-
-def _status(pid: int | str = "self") -> dict[str, float]:
-    """A process's resident memory in MB (VmRSS, its peak VmHWM, RssAnon, RssFile), from
-    /proc."""
-    found: dict[str, float] = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-                found[key] = round(int(value.split()[0]) / 1024, 1)
-    except OSError:
-        pass
-    return found
-
-
-def _children() -> dict[int, str]:
-    """This process's child processes (the inbound parse process, casedesk.mail.
-    parse_process, and multiprocessing's resource tracker) by pid: what each runs."""
-    me, found = str(os.getpid()), {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if stat.read_text().rpartition(")")[2].split()[1] != me:
-                continue
-            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, IndexError):
-            continue
-        found[int(stat.parent.name)] = ("resource tracker" if "resource_tracker" in cmdline
-                                        else "parse process" if "multiprocessing" in cmdline
-                                        else cmdline[:60])
-    return found
-
-
-def _cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process on this machine has used so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _memory() -> dict[str, Any]:
-    """Resident memory now, split: what Python holds (anonymous memory minus SQLite's
-    heap: the figure that must not grow with the number of messages), SQLite's page cache
-    (bounded by cache_size), and file-backed pages (on SQLite, the database its mmap has
-    touched, which grow with the file, not with the heap); and each child process's
-    (the parse process), which the worker's memory does not include."""
-    found = _status()
-    anon, sqlite = found.get("RssAnon"), _sqlite_heap_mb()
-    python = round(anon - (sqlite or 0), 1) if anon is not None else None
-    children: list[dict[str, Any]] = [
-        {"pid": pid, "what": what, "rss_mb": status.get("VmRSS"),
-         "anon_mb": status.get("RssAnon"), "peak_mb": status.get("VmHWM")}
-        for pid, what in sorted(_children().items()) if (status := _status(pid))
-    ]
-    return {"python_mb": python, "sqlite_cache_mb": sqlite, "anon_mb": anon,
-            "file_mb": found.get("RssFile"), "children": children,
-            "children_rss_mb": round(sum(c["rss_mb"] or 0.0 for c in children), 1)}
-
-
-def memory_text(memory: dict[str, Any] | None) -> str:
-    if not memory:
-        return "-"
-    text = (f"{memory.get('python_mb')} MB Python + {memory.get('sqlite_cache_mb')} MB "
-            f"SQLite cache (anonymous), {memory.get('file_mb')} MB file-backed")
-    for child in memory.get("children") or []:
-        text += (f"; + {child['what']} {child['rss_mb']} MB resident "
-                 f"({child['anon_mb']} MB anonymous, peak {child.get('peak_mb')} MB)")
-    return text
-
-
-def _server_cpu_s(pid: int | None) -> float:
-    """CPU seconds (user + system) used so far by the PostgreSQL backend serving this
-    process's connection (same machine, read from /proc); 0 when there is none (SQLite,
-    which runs inside this process and is counted in its own CPU time)."""
-    return 0.0 if pid is None else _cpu_s(pid)
-
-
-def _children_cpu_s() -> float:
-    """CPU seconds of this process's children: those ended and waited for (a parse process
-    shut down or replaced), and those still running (multiprocessing's resource tracker)."""
-    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ended.ru_utime + ended.ru_stime + sum(_cpu_s(pid) for pid in _children())
-
-
-def _backend_pid() -> int | None:
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return int(cursor.fetchone()[0])
-
-
-def cpu_figures(done: int, client_s: float, server_s: float,
-                parse_s: float = 0.0) -> dict[str, Any]:
-    """CPU per message of every process involved (this one with its parse process, whose
-    CPU `client_s` includes and `parse_s` is, and its PostgreSQL backend), and the rate
-    one core would reach at that cost: unlike wall time, barely moved by the other
-    programs sharing the machine."""
-    total = client_s + server_s
-    per_message = total * 1000 / done if done else None
-    return {"cpu_s": round(client_s, 2), "server_cpu_s": round(server_s, 2),
-            "parse_process_cpu_s": round(parse_s, 2),
-            "cpu_ms_per_message": round(client_s * 1000 / done, 2) if done else None,
-            "total_cpu_ms_per_message": round(per_message, 2) if per_message else None,
-            "one_core_per_s": round(1000 / per_message, 1) if per_message else None}
-
-
 def drain(mark: int) -> dict[str, Any]:
     """Process everything due, batch after batch; peak RSS, and resident memory split,
     once `mark` messages are done and at the end."""
@@ -260,13 +140,13 @@ def drain(mark: int) -> dict[str, Any]:
     from casedesk.mail.inbound_jobs import process_due
 
     connection.ensure_connection()
-    backend = _backend_pid()
-    server0 = _server_cpu_s(backend)
-    rss_start = _rss_mb()
+    backend = backend_pid()
+    server0 = server_cpu_s(backend)
+    rss_start = rss_mb()
     calib = calibration_ms()
     done, rss_mark, memory_mark = 0, None, None
     counts: dict[str, int] = {}
-    children0 = _children_cpu_s()
+    children0 = children_cpu_s()
     cpu0, t0, started = time.process_time(), time.perf_counter(), time.time()
     while True:
         batch = process_due()
@@ -276,11 +156,11 @@ def drain(mark: int) -> dict[str, Any]:
             counts[key] = counts.get(key, 0) + value
         done += sum(batch.values())
         if rss_mark is None and done >= mark:
-            rss_mark, memory_mark = _rss_mb(), _memory()
+            rss_mark, memory_mark = rss_mb(), resident_memory()
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
-    server = _server_cpu_s(backend) - server0
-    memory_end = _memory()
+    server = server_cpu_s(backend) - server0
+    memory_end = resident_memory()
     # The parse process (CASEDESK_INBOUND_PARSE_PROCESS) parses beside this one: its CPU
     # is the messages' too, read once it has ended and been waited for.
     try:
@@ -289,14 +169,14 @@ def drain(mark: int) -> dict[str, Any]:
         pass
     else:
         shutdown()
-    parse = _children_cpu_s() - children0
+    parse = children_cpu_s() - children0
     return {"processed": done, "seconds": round(seconds, 2),
             "per_s": round(done / seconds, 1) if seconds else 0.0,
             **cpu_figures(done, cpu + parse, server, parse), "load": os.getloadavg()[0],
             "calib_ms": calib,
             "counts": counts, "started": started, "ended": time.time(),
             "rss_start_mb": rss_start, "rss_mark_mb": rss_mark, "rss_mark_at": mark,
-            "rss_end_mb": _rss_mb(), "memory_mark": memory_mark, "memory_end": memory_end}
+            "rss_end_mb": rss_mb(), "memory_mark": memory_mark, "memory_end": memory_end}
 
 
 def drain_parallel(target: Any, mark: int, workers: int) -> dict[str, Any]:
