@@ -55,21 +55,24 @@ def test_daemon_senders_are_automatic(sender: str) -> None:
     assert parsed.auto == "mailer-daemon"
 
 
+# A standard RFC 3464 report for a failed delivery to bob.
+DSN_REPORT = (
+    b"From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n"
+    b"To: support@casedesk.localhost\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/report; report-type=delivery-status; boundary="R"\r\n\r\n'
+    b"--R\r\nContent-Type: text/plain\r\n\r\nI could not deliver your message.\r\n"
+    b"--R\r\nContent-Type: message/delivery-status\r\n\r\n"
+    b"Reporting-MTA: dns; mx.example.com\r\n\r\n"
+    b"Final-Recipient: rfc822; bob@example.org\r\nAction: failed\r\n"
+    b"Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n"
+    b"--R--\r\n"
+)
+
+
 def test_delivery_status_report_is_a_bounce_with_its_failed_address() -> None:
     # Given a standard RFC 3464 report for a failed delivery to bob
-    report = (
-        b"From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n"
-        b"To: support@casedesk.localhost\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-        b"MIME-Version: 1.0\r\n"
-        b'Content-Type: multipart/report; report-type=delivery-status; boundary="R"\r\n\r\n'
-        b"--R\r\nContent-Type: text/plain\r\n\r\nI could not deliver your message.\r\n"
-        b"--R\r\nContent-Type: message/delivery-status\r\n\r\n"
-        b"Reporting-MTA: dns; mx.example.com\r\n\r\n"
-        b"Final-Recipient: rfc822; bob@example.org\r\nAction: failed\r\n"
-        b"Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n"
-        b"--R--\r\n"
-    )
-    parsed = parse_message(report)
+    parsed = parse_message(DSN_REPORT)
     assert parsed.auto == "bounce"
     assert parsed.bounce is not None
     assert parsed.bounce.addresses == ("bob@example.org",)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -51,6 +53,18 @@ def stored(raw: bytes = QUESTION) -> InboundMessage:
     return store_raw(raw, source=InboundMessage.Source.SMTP,
                      envelope_from="noor@gulfnet.example",
                      envelope_to=["support@casedesk.localhost"]).inbound
+
+
+@contextmanager
+def invitations_table_missing() -> Iterator[None]:
+    """A stranger's first mail fails inside: its invitation cannot be stored."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE accounts_invitation RENAME TO accounts_invitation_away")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE accounts_invitation_away RENAME TO accounts_invitation")
 
 
 def test_the_drain_is_on_the_schedule(settings: Any) -> None:
@@ -268,14 +282,9 @@ def test_one_bad_message_in_a_batch_is_quarantined_alone(db: Any) -> None:
     stored(reply.replace(b"<q1@gulfnet.example>\r\nFrom", b"<r1@gulfnet.example>\r\nFrom"))
     stranger = stored(QUESTION.replace(b"q1@", b"s1@").replace(b"noor@gulfnet", b"x@else"))
     stored(reply.replace(b"<q1@gulfnet.example>\r\nFrom", b"<r2@gulfnet.example>\r\nFrom"))
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE accounts_invitation RENAME TO accounts_invitation_away")
-    try:
+    with invitations_table_missing():
         # When the job runs
         counts = process_due()
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE accounts_invitation_away RENAME TO accounts_invitation")
 
     # Then the stranger's message is quarantined with its error, and both replies are on
     # the case: one bad message loses nothing of the others
@@ -304,14 +313,9 @@ def test_a_failed_batch_leaves_no_file_without_its_attachment(db: Any, settings:
     reply.add_attachment(PNG_BYTES, maintype="image", subtype="png", filename="dig.png")
     stored(reply.as_bytes())
     stored(QUESTION.replace(b"q1@", b"s1@").replace(b"noor@gulfnet", b"x@else"))
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE accounts_invitation RENAME TO accounts_invitation_away")
-    try:
+    with invitations_table_missing():
         # When the job runs: the batch fails, then each message is processed alone
         counts = process_due()
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE accounts_invitation_away RENAME TO accounts_invitation")
 
     # Then the screenshot is on the case once, and the uploads hold its file alone: the
     # copy the failed batch wrote was removed with the batch

@@ -23,20 +23,12 @@ from casedesk.mail.inbound_jobs import (
     TRANSACTION_MESSAGES_POSTGRES,
     process_due,
 )
-from casedesk.mail.intake import store_raw
 from casedesk.mail.models import InboundMessage
 from casedesk.mail.parse import parse_message
 from casedesk.mail.tests import faulty_parse
+from casedesk.mail.tests.test_autodetect import DSN_REPORT
+from casedesk.mail.tests.test_inbound_queue import QUESTION, stored
 from casedesk.tickets.models import Ticket
-
-FIRST = (
-    b"Message-ID: <q1@gulfnet.example>\r\n"
-    b"From: Noor Haddad <noor@gulfnet.example>\r\n"
-    b"To: support@casedesk.localhost\r\n"
-    b"Subject: DNS 2 lets adult sites through\r\n"
-    b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
-    b"Since 09:10 the second resolver answers without filtering.\r\n"
-)
 
 RICH = (
     b"Message-ID: <rich@example.org>\r\nIn-Reply-To: <q1@gulfnet.example>\r\n"
@@ -54,29 +46,9 @@ RICH = (
     b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--M--\r\n"
 )
 
-BOUNCE = (
-    b"From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n"
-    b"To: support@casedesk.localhost\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-    b"MIME-Version: 1.0\r\n"
-    b'Content-Type: multipart/report; report-type=delivery-status; boundary="R"\r\n\r\n'
-    b"--R\r\nContent-Type: text/plain\r\n\r\nI could not deliver your message.\r\n"
-    b"--R\r\nContent-Type: message/delivery-status\r\n\r\n"
-    b"Reporting-MTA: dns; mx.example.com\r\n\r\n"
-    b"Final-Recipient: rfc822; bob@example.org\r\nAction: failed\r\n"
-    b"Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user\r\n"
-    b"--R--\r\n"
-)
-
-
 def chunk_size() -> int:
     return (TRANSACTION_MESSAGES_POSTGRES if connection.vendor == "postgresql"
             else TRANSACTION_MESSAGES)
-
-
-def store(raw: bytes) -> InboundMessage:
-    return store_raw(raw, source=InboundMessage.Source.SMTP,
-                     envelope_from="noor@gulfnet.example",
-                     envelope_to=["support@casedesk.localhost"]).inbound
 
 
 def new_case(n: int, extra: bytes = b"") -> bytes:
@@ -100,15 +72,24 @@ def away(n: int) -> bytes:
 def a_batch() -> tuple[Ticket, dict[int, str]]:
     """A case, then four chunks' worth of mail about it and new mail: each message's
     kind by its row's id."""
-    first = store(FIRST)
+    first = stored(QUESTION)
     assert process_due() == {"processed": 1}
     first.refresh_from_db()
     assert first.ticket is not None
     kinds: dict[int, str] = {}
     for n in range(chunk_size() * 4 - 3):
         kind = ("new" if n % 3 == 0 else "away" if n % 7 == 0 else "reply")
-        kinds[store({"new": new_case, "away": away, "reply": reply}[kind](n)).pk] = kind
+        kinds[stored({"new": new_case, "away": away, "reply": reply}[kind](n)).pk] = kind
     return first.ticket, kinds
+
+
+def in_the_second_chunk(raw: bytes, kinds: dict[int, str]) -> InboundMessage:
+    """`raw` stored, and due with a_batch's second chunk: parsed in the parse process."""
+    inbound = stored(raw)
+    InboundMessage.objects.filter(pk=inbound.pk).update(
+        next_attempt_at=InboundMessage.objects.get(pk=sorted(kinds)[chunk_size() + 1])
+        .next_attempt_at)
+    return inbound
 
 
 def assert_handled(case: Ticket, kinds: dict[int, str], counts: dict[str, int]) -> None:
@@ -141,7 +122,7 @@ def fresh_child() -> Iterator[None]:
 
 def running_child() -> int:
     """The parse process's id, started if it was not."""
-    job = parse_process.submit([FIRST])
+    job = parse_process.submit([QUESTION])
     assert job is not None and len(parse_process.result(job)) == 1
     pid = parse_process.child_pid()
     assert pid is not None and pid != os.getpid()
@@ -160,12 +141,12 @@ def test_every_parsed_mail_survives_the_trip_from_the_parse_process() -> None:
     # Given messages using every field of ParsedMail (threading headers, an encoded name
     # and subject, a dated message, HTML, an attachment, a bounce, bulk, Reply-To) and bad
     # input
-    for raw in [RICH, BOUNCE, FIRST, b"", b"\x00\xff\xfe" * 100]:
+    for raw in [RICH, DSN_REPORT, QUESTION, b"", b"\x00\xff\xfe" * 100]:
         parsed = parse_message(raw)
 
         # When pickled, as the parse process sends it, it comes back equal
         assert pickle.loads(pickle.dumps(parsed)) == parsed
-    assert parse_message(BOUNCE).bounce is not None
+    assert parse_message(DSN_REPORT).bounce is not None
     assert parse_message(RICH).attachments and parse_message(RICH).date is not None
 
 
@@ -206,10 +187,7 @@ def test_a_message_whose_parse_raises_in_the_parse_process_is_quarantined_alone(
     # chunk (parsed in the parse process) holds one
     monkeypatch.setattr(parse_process, "parser", faulty_parse.failing)
     case, kinds = a_batch()
-    bad = store(new_case(999, faulty_parse.FAIL + b"\r\n"))
-    InboundMessage.objects.filter(pk=bad.pk).update(
-        next_attempt_at=InboundMessage.objects.get(pk=sorted(kinds)[chunk_size() + 1])
-        .next_attempt_at)
+    bad = in_the_second_chunk(new_case(999, faulty_parse.FAIL + b"\r\n"), kinds)
     pid = running_child()
 
     # When the queue is drained
@@ -232,10 +210,7 @@ def test_the_parse_process_cannot_open_a_database_connection(
     # whose second chunk (parsed in the parse process) holds one
     monkeypatch.setattr(parse_process, "parser", faulty_parse.connecting)
     case, kinds = a_batch()
-    bad = store(new_case(999, faulty_parse.CONNECT + b"\r\n"))
-    InboundMessage.objects.filter(pk=bad.pk).update(
-        next_attempt_at=InboundMessage.objects.get(pk=sorted(kinds)[chunk_size() + 1])
-        .next_attempt_at)
+    bad = in_the_second_chunk(new_case(999, faulty_parse.CONNECT + b"\r\n"), kinds)
     running_child()
 
     # When the queue is drained, the parse process has no database to connect to: the
