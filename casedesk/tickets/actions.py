@@ -22,7 +22,7 @@ from casedesk.accounts.actions import get_or_create_contact, invite, needs_invit
 from casedesk.accounts.models import User
 from casedesk.core import rows
 from casedesk.core.choices import Priority
-from casedesk.core.files import CheckedFile, note_stored, remove_files
+from casedesk.core.files import CheckedFile, note_stored, removed_on_failure
 from casedesk.core.format import duration_text_lazy
 from casedesk.mail.actions import new_message_id, queue_mail
 from casedesk.mail.models import OutboundMail
@@ -202,60 +202,54 @@ def submit_case(
     `savepoint=False`: the caller's transaction or savepoint rolls back as a whole when
     this raises (the inbound job gives each message its own), so none of its own is needed.
     """
-    written: list[str] = []
-    try:
-        with transaction.atomic(savepoint=savepoint):
-            if submitted_by is not None:
-                requester = submitted_by
-            else:
-                requester, created = get_or_create_contact(
-                    email=email, full_name=full_name, phone=phone, known_new=requester_is_new,
-                )
-            created = submitted_by is None and created
-            now = timezone.now()
-            ticket = Ticket(
-                id=allocate_case_id(), subject=subject, requester=requester,
-                organization_id=requester.organization_id,
-                organization_name_given=organization_name.strip()[:200],
-                requester_phone=phone.strip()[:40] or requester.phone,
-                category=category, priority=priority, channel=channel,
-                created_at=now, updated_at=now, last_message_at=now,
-                related_to=related_to, cc_emails=merged_cc("", mail.cc if mail else [],
-                                                           requester.email),
+    with removed_on_failure(), transaction.atomic(savepoint=savepoint):
+        if submitted_by is not None:
+            requester = submitted_by
+        else:
+            requester, created = get_or_create_contact(
+                email=email, full_name=full_name, phone=phone, known_new=requester_is_new,
             )
-            rows.insert(ticket)
-            # Customers' replies to the acknowledgement thread onto the case through the
-            # acknowledgement's Message-ID, which the first message carries; a case opened
-            # by email carries the customer's own Message-ID instead (replies to the
-            # acknowledgement are found through the outbox's row).
-            ack_id = new_message_id()
-            message = rows.insert(Message(
-                ticket=ticket, author=requester, kind=Message.Kind.PUBLIC, body=description,
-                channel=channel, created_at=now,
-                message_id_header=mail.message_id if mail and mail.message_id else ack_id,
-                full_body=mail.full_body if mail else "",
-            ))
-            search_index.case_opened(ticket, message)
-            attachments = store_attachments(ticket, message, files)
-            written.extend(a.file.path for a in attachments)
-            extra = {"related_to": related_to.pk} if related_to is not None else {}
-            record(
-                ticket, Event.Kind.CREATED, requester, channel=channel, priority=priority,
-                subject=subject, attachments=len(attachments), **extra,
+        created = submitted_by is None and created
+        now = timezone.now()
+        ticket = Ticket(
+            id=allocate_case_id(), subject=subject, requester=requester,
+            organization_id=requester.organization_id,
+            organization_name_given=organization_name.strip()[:200],
+            requester_phone=phone.strip()[:40] or requester.phone,
+            category=category, priority=priority, channel=channel,
+            created_at=now, updated_at=now, last_message_at=now,
+            related_to=related_to, cc_emails=merged_cc("", mail.cc if mail else [],
+                                                       requester.email),
+        )
+        rows.insert(ticket)
+        # Customers' replies to the acknowledgement thread onto the case through the
+        # acknowledgement's Message-ID, which the first message carries; a case opened
+        # by email carries the customer's own Message-ID instead (replies to the
+        # acknowledgement are found through the outbox's row).
+        ack_id = new_message_id()
+        message = rows.insert(Message(
+            ticket=ticket, author=requester, kind=Message.Kind.PUBLIC, body=description,
+            channel=channel, created_at=now,
+            message_id_header=mail.message_id if mail and mail.message_id else ack_id,
+            full_body=mail.full_body if mail else "",
+        ))
+        search_index.case_opened(ticket, message)
+        attachments = store_attachments(ticket, message, files)
+        extra = {"related_to": related_to.pk} if related_to is not None else {}
+        record(
+            ticket, Event.Kind.CREATED, requester, channel=channel, priority=priority,
+            subject=subject, attachments=len(attachments), **extra,
+        )
+        clocks = sla_clocks.start_case(ticket, at=now)
+        # A contact created a moment ago has no invitation yet: no need to ask.
+        invited = acknowledge and (created or needs_invitation(requester))
+        if invited:
+            invite(requester, case_id=ticket.pk)
+        if acknowledge:
+            queue_acknowledgement(
+                ticket, requester, message, clocks, message_id=ack_id,
+                thread=mail.thread_headers() if mail else {},
             )
-            clocks = sla_clocks.start_case(ticket, at=now)
-            # A contact created a moment ago has no invitation yet: no need to ask.
-            invited = acknowledge and (created or needs_invitation(requester))
-            if invited:
-                invite(requester, case_id=ticket.pk)
-            if acknowledge:
-                queue_acknowledgement(
-                    ticket, requester, message, clocks, message_id=ack_id,
-                    thread=mail.thread_headers() if mail else {},
-                )
-    except BaseException:
-        remove_files(written)
-        raise
     return Submission(ticket=ticket, requester=requester, invited=invited, message=message)
 
 
@@ -410,62 +404,56 @@ def add_message(
     """
     if internal and not author.is_agent:
         raise ActionError(_("Only agents can add internal notes."))
-    written: list[str] = []
-    try:
-        with transaction.atomic(savepoint=savepoint):
-            ticket = locked if locked is not None and locked.pk == ticket_id else lock_ticket(
-                ticket_id
+    with removed_on_failure(), transaction.atomic(savepoint=savepoint):
+        ticket = locked if locked is not None and locked.pk == ticket_id else lock_ticket(
+            ticket_id
+        )
+        if ticket.merged_into_id is not None:
+            # Callers follow the merge first (tickets.access.resolve_merged); adding
+            # here would reopen a case whose thread has moved.
+            raise ActionError(
+                _("Case %(id)s was merged into case %(into)s: add to case %(into)s instead.")
+                % {"id": ticket.pk, "into": ticket.merged_into_id}
             )
-            if ticket.merged_into_id is not None:
-                # Callers follow the merge first (tickets.access.resolve_merged); adding
-                # here would reopen a case whose thread has moved.
-                raise ActionError(
-                    _("Case %(id)s was merged into case %(into)s: add to case %(into)s instead.")
-                    % {"id": ticket.pk, "into": ticket.merged_into_id}
-                )
-            now = timezone.now()
-            message = rows.insert(Message(
-                ticket=ticket, author=author, body=body, channel=channel, created_at=now,
-                kind=Message.Kind.INTERNAL if internal else Message.Kind.PUBLIC,
-                message_id_header=mail.message_id if mail else "",
-                full_body=mail.full_body if mail else "",
-            ))
-            search_index.message_added(message)
-            attachments = store_attachments(ticket, message, files)
-            written.extend(a.file.path for a in attachments)
-            event = record(
-                ticket, Event.Kind.NOTE if internal else Event.Kind.REPLY, author,
-                message=message.pk, attachments=len(attachments),
-            )
-            changes: dict[str, Any] = {} if internal else {"last_message_at": now}
-            if mail is not None and mail.cc:
-                cc = merged_cc(ticket.cc_emails, mail.cc, ticket.requester.email)
-                if cc != ticket.cc_emails:
-                    changes["cc_emails"] = cc
-            touch(ticket, **changes)
-            if author.is_agent:
-                if not internal:
-                    # Before any status change: a reply that also resolves the case meets
-                    # the response clock, and only then the resolution clock.
-                    sla_clocks.on_agent_reply(ticket, at=event.created_at, by=author)
-                else:
-                    # No answer to the customer, but it acknowledges an escalation.
-                    sla_clocks.on_agent_note(ticket, at=event.created_at, by=author)
-                status = new_status
-                if status is None and ticket.status == Ticket.Status.NEW and not internal:
-                    status = Ticket.Status.OPEN
-                if status:
-                    _set_status(ticket, author, status)
-                if not internal:
-                    queue_reply_mail(ticket, message, attachments)
+        now = timezone.now()
+        message = rows.insert(Message(
+            ticket=ticket, author=author, body=body, channel=channel, created_at=now,
+            kind=Message.Kind.INTERNAL if internal else Message.Kind.PUBLIC,
+            message_id_header=mail.message_id if mail else "",
+            full_body=mail.full_body if mail else "",
+        ))
+        search_index.message_added(message)
+        attachments = store_attachments(ticket, message, files)
+        event = record(
+            ticket, Event.Kind.NOTE if internal else Event.Kind.REPLY, author,
+            message=message.pk, attachments=len(attachments),
+        )
+        changes: dict[str, Any] = {} if internal else {"last_message_at": now}
+        if mail is not None and mail.cc:
+            cc = merged_cc(ticket.cc_emails, mail.cc, ticket.requester.email)
+            if cc != ticket.cc_emails:
+                changes["cc_emails"] = cc
+        touch(ticket, **changes)
+        if author.is_agent:
+            if not internal:
+                # Before any status change: a reply that also resolves the case meets
+                # the response clock, and only then the resolution clock.
+                sla_clocks.on_agent_reply(ticket, at=event.created_at, by=author)
             else:
-                if ticket.status != Ticket.Status.OPEN and ticket.status != Ticket.Status.NEW:
-                    # The customer answered: the case needs an agent again.
-                    _set_status(ticket, author, Ticket.Status.OPEN, reason="customer_reply")
-                sla_clocks.on_customer_message(ticket, at=now)
-    except BaseException:
-        remove_files(written)
-        raise
+                # No answer to the customer, but it acknowledges an escalation.
+                sla_clocks.on_agent_note(ticket, at=event.created_at, by=author)
+            status = new_status
+            if status is None and ticket.status == Ticket.Status.NEW and not internal:
+                status = Ticket.Status.OPEN
+            if status:
+                _set_status(ticket, author, status)
+            if not internal:
+                queue_reply_mail(ticket, message, attachments)
+        else:
+            if ticket.status != Ticket.Status.OPEN and ticket.status != Ticket.Status.NEW:
+                # The customer answered: the case needs an agent again.
+                _set_status(ticket, author, Ticket.Status.OPEN, reason="customer_reply")
+            sla_clocks.on_customer_message(ticket, at=now)
     return message
 
 
