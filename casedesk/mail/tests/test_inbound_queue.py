@@ -31,6 +31,7 @@ from casedesk.mail.inbound_jobs import (
 )
 from casedesk.mail.intake import store_raw
 from casedesk.mail.models import InboundMessage
+from casedesk.portal.tests.helpers import stored_files
 from casedesk.tickets.models import Attachment, Ticket
 
 needs_ingest = pytest.mark.skipif(
@@ -297,7 +298,7 @@ def test_one_bad_message_in_a_batch_is_quarantined_alone(db: Any) -> None:
 
 
 @needs_ingest
-def test_a_failed_batch_leaves_no_file_without_its_attachment(db: Any, settings: Any) -> None:
+def test_a_failed_batch_leaves_no_file_without_its_attachment(db: Any) -> None:
     # Given a case, then in one batch a reply with a screenshot and a first mail from a
     # stranger whose invitation cannot be stored (its table is missing)
     first = stored()
@@ -322,8 +323,7 @@ def test_a_failed_batch_leaves_no_file_without_its_attachment(db: Any, settings:
     assert counts == {"processed": 1, "quarantined": 1}
     attachments = list(Attachment.objects.filter(ticket_id=first.ticket_id or 0))
     assert [a.filename for a in attachments] == ["dig.png"]
-    on_disk = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
-    assert on_disk == [Path(attachments[0].file.path)]
+    assert stored_files() == [Path(attachments[0].file.path)]
 
 
 @needs_ingest
